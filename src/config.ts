@@ -1,0 +1,142 @@
+import { z } from 'zod'
+
+/**
+ * Application settings (upstreams, search, limits), parsed once per env object. Every default is
+ * here and in README "Configuration". A bad value fails with the variable's name.
+ */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'expected an http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''))
+const secret = z.string().trim().min(1, 'required (set it with `wrangler secret put` or in .dev.vars)')
+
+const schema = z.object({
+  OTEL_DEPLOYMENT_ENVIRONMENT: z.enum(['development', 'staging', 'production']).default('development'),
+  DEBUG: bool.optional(),
+  ZERODB_API_URL: httpUrl.default('https://api.ainative.studio'),
+  ZERODB_API_KEY: secret,
+  ZERODB_PROJECT_ID: secret,
+  ZERODB_NAMESPACE: z.string().trim().min(1).default('wwmaa'),
+  ZERODB_TIMEOUT_MS: int(50, 60_000).default(5000),
+  ZERODB_MAX_RETRIES: int(0, 5).default(2),
+  OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
+  OPENAI_API_KEY: secret,
+  OPENAI_EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
+  OPENAI_EMBEDDING_DIMENSIONS: int(8, 4096).default(1536),
+  OPENAI_CHAT_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  OPENAI_EMBEDDING_TIMEOUT_MS: int(50, 60_000).default(5000),
+  OPENAI_CHAT_TIMEOUT_MS: int(50, 120_000).default(15_000),
+  UPSTASH_REDIS_REST_URL: httpUrl,
+  UPSTASH_REDIS_REST_TOKEN: secret,
+  CACHE_TIMEOUT_MS: int(10, 10_000).default(500),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  SEARCH_CACHE_TTL_SECONDS: int(0, 86_400).default(300),
+  SEARCH_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.15),
+  RATE_LIMIT_REQUESTS: int(1, 100_000).default(10),
+  RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
+  REQUEST_TIMEOUT_MS: int(100, 120_000).default(25_000),
+  MAX_BODY_BYTES: int(256, 10_485_760).default(65_536),
+  ALLOWED_ORIGINS: z.string().default('*'),
+})
+
+export interface ResolvedAppConfig {
+  environment: 'development' | 'staging' | 'production'
+  debug: boolean
+  zerodb: {
+    url: string
+    apiKey: string
+    projectId: string
+    namespace: string
+    timeoutMs: number
+    maxRetries: number
+  }
+  openai: {
+    baseUrl: string
+    apiKey: string
+    embeddingModel: string
+    embeddingDimensions: number
+    chatModel: string
+    embeddingTimeoutMs: number
+    chatTimeoutMs: number
+  }
+  cache: { url: string; token: string; timeoutMs: number; ttlSeconds: number }
+  jwtSecret: string
+  search: { minScore: number }
+  rateLimit: { requests: number; windowSeconds: number }
+  http: { requestTimeoutMs: number; maxBodyBytes: number; allowedOrigins: string[] }
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`)
+  }
+}
+
+export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfig {
+  // Empty strings are "unset" so that defaults apply.
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string' && v !== ''))
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
+  }
+  const c = parsed.data
+  return {
+    environment: c.OTEL_DEPLOYMENT_ENVIRONMENT,
+    debug: c.DEBUG ?? c.OTEL_DEPLOYMENT_ENVIRONMENT === 'development',
+    zerodb: {
+      url: c.ZERODB_API_URL,
+      apiKey: c.ZERODB_API_KEY,
+      projectId: c.ZERODB_PROJECT_ID,
+      namespace: c.ZERODB_NAMESPACE,
+      timeoutMs: c.ZERODB_TIMEOUT_MS,
+      maxRetries: c.ZERODB_MAX_RETRIES,
+    },
+    openai: {
+      baseUrl: c.OPENAI_BASE_URL,
+      apiKey: c.OPENAI_API_KEY,
+      embeddingModel: c.OPENAI_EMBEDDING_MODEL,
+      embeddingDimensions: c.OPENAI_EMBEDDING_DIMENSIONS,
+      chatModel: c.OPENAI_CHAT_MODEL,
+      embeddingTimeoutMs: c.OPENAI_EMBEDDING_TIMEOUT_MS,
+      chatTimeoutMs: c.OPENAI_CHAT_TIMEOUT_MS,
+    },
+    cache: {
+      url: c.UPSTASH_REDIS_REST_URL,
+      token: c.UPSTASH_REDIS_REST_TOKEN,
+      timeoutMs: c.CACHE_TIMEOUT_MS,
+      ttlSeconds: c.SEARCH_CACHE_TTL_SECONDS,
+    },
+    jwtSecret: c.JWT_SECRET,
+    search: { minScore: c.SEARCH_MIN_SCORE },
+    rateLimit: { requests: c.RATE_LIMIT_REQUESTS, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS },
+    http: {
+      requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+      maxBodyBytes: c.MAX_BODY_BYTES,
+      allowedOrigins: c.ALLOWED_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    },
+  }
+}
+
+export type ConfigState = { ok: true; config: ResolvedAppConfig } | { ok: false; error: ConfigError }
+const cache = new WeakMap<object, ConfigState>()
+
+export function appConfigState(env: object): ConfigState {
+  let state = cache.get(env)
+  if (!state) {
+    try {
+      state = { ok: true, config: resolveAppConfig(env as Record<string, unknown>) }
+    } catch (error: unknown) {
+      state = { ok: false, error: error instanceof ConfigError ? error : new ConfigError([String(error)]) }
+    }
+    cache.set(env, state)
+  }
+  return state
+}

@@ -1,0 +1,157 @@
+/**
+ * The one place span and attribute names are spelled. Ops query these names in Honeycomb, so a
+ * rename here is a breaking change for every board and trigger: docs/tracing-guide.md is generated
+ * from this module and a test fails when the two disagree.
+ */
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_DB_COLLECTION_NAME,
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_ERROR_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_NAMESPACE,
+  ATTR_SERVICE_VERSION,
+  ATTR_URL_PATH,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions'
+import {
+  ATTR_DB_OPERATION,
+  ATTR_DB_SYSTEM,
+  ATTR_DEPLOYMENT_ENVIRONMENT,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_USER_ID,
+  ATTR_USER_ROLES,
+} from '@opentelemetry/semantic-conventions/incubating'
+
+/** The 11 search steps, in pipeline order; `step` on each span is its 1-based position. */
+export const SEARCH_STEPS = [
+  'search.normalize',
+  'search.rate_limit',
+  'search.cache_check',
+  'search.generate_embedding',
+  'search.vector_search',
+  'search.generate_answer',
+  'search.build_sources',
+  'search.attach_media',
+  'search.cache_write',
+  'search.log_query',
+  'search.respond',
+] as const
+export type SearchStep = (typeof SEARCH_STEPS)[number]
+
+export const SPAN = {
+  zerodb: (operation: ZeroDbOperation) => `zerodb.${operation}` as const,
+  embeddings: (model: string) => `embeddings ${model}`,
+  chat: (model: string) => `chat ${model}`,
+  cache: (operation: CacheOperation) => `redis.${operation}` as const,
+  documents: (operation: DocumentOperation) => `documents.${operation}` as const,
+} as const
+
+export const ZERODB_OPERATIONS = [
+  'vector_search',
+  'upsert_vector',
+  'get_vector',
+  'delete_vector',
+  'create_document',
+  'get_document',
+  'update_document',
+  'delete_document',
+  'query_documents',
+] as const
+export type ZeroDbOperation = (typeof ZERODB_OPERATIONS)[number]
+export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr'] as const
+export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
+export const DOCUMENT_OPERATIONS = ['create', 'update', 'delete', 'get', 'list', 'batch'] as const
+export type DocumentOperation = (typeof DOCUMENT_OPERATIONS)[number]
+
+export const ATTR = {
+  // Resource
+  serviceName: ATTR_SERVICE_NAME,
+  serviceVersion: ATTR_SERVICE_VERSION,
+  serviceNamespace: ATTR_SERVICE_NAMESPACE,
+  deploymentEnvironmentName: ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  deploymentEnvironment: ATTR_DEPLOYMENT_ENVIRONMENT,
+  // HTTP
+  httpRoute: ATTR_HTTP_ROUTE,
+  httpMethod: ATTR_HTTP_REQUEST_METHOD,
+  httpStatus: ATTR_HTTP_RESPONSE_STATUS_CODE,
+  urlPath: ATTR_URL_PATH,
+  userAgent: ATTR_USER_AGENT_ORIGINAL,
+  clientAddress: ATTR_CLIENT_ADDRESS,
+  // User
+  userId: ATTR_USER_ID,
+  userRole: 'user.role',
+  userRoles: ATTR_USER_ROLES,
+  // Errors
+  errorType: ATTR_ERROR_TYPE,
+  errorMessage: 'error.message',
+  exceptionMessage: ATTR_EXCEPTION_MESSAGE,
+  errorUpstream: 'error.upstream',
+  // Search steps
+  step: 'step',
+  queryLength: 'query_length',
+  normalizedQueryLength: 'normalized_query_length',
+  query: 'query',
+  rateLimitAllowed: 'rate_limit.allowed',
+  rateLimitRemaining: 'rate_limit.remaining',
+  rateLimitLimit: 'rate_limit.limit',
+  rateLimitKeyType: 'rate_limit.key_type',
+  cacheHit: 'cache_hit',
+  cacheHitSemconv: 'cache.hit',
+  embeddingDimensions: 'embedding_dimensions',
+  embeddingDimension: 'embedding_dimension',
+  embeddingCacheHit: 'embedding_cache_hit',
+  model: 'model',
+  topK: 'top_k',
+  resultCount: 'result_count',
+  contextCount: 'context_count',
+  tokensUsed: 'tokens_used',
+  answerLength: 'answer_length',
+  answerFallback: 'answer.fallback',
+  timeToFirstTokenMs: 'time_to_first_token_ms',
+  stream: 'stream',
+  sourcesCount: 'sources_count',
+  droppedCount: 'dropped_count',
+  minScore: 'min_score',
+  videosCount: 'videos_count',
+  imagesCount: 'images_count',
+  latencyMs: 'latency_ms',
+  cached: 'cached',
+  responseBytes: 'response_bytes',
+  // ZeroDB and Redis (old and current semconv names side by side, as Honeycomb boards use both)
+  dbSystem: ATTR_DB_SYSTEM,
+  dbSystemName: ATTR_DB_SYSTEM_NAME,
+  dbOperation: ATTR_DB_OPERATION,
+  dbOperationName: ATTR_DB_OPERATION_NAME,
+  dbCollection: 'db.collection',
+  dbCollectionName: ATTR_DB_COLLECTION_NAME,
+  documentId: 'document.id',
+  queryLimit: 'query.limit',
+  queryResultCount: 'query.result_count',
+  retryCount: 'retry.count',
+  // GenAI
+  genAiOperationName: ATTR_GEN_AI_OPERATION_NAME,
+  genAiProviderName: ATTR_GEN_AI_PROVIDER_NAME,
+  genAiRequestModel: ATTR_GEN_AI_REQUEST_MODEL,
+  genAiResponseModel: ATTR_GEN_AI_RESPONSE_MODEL,
+  genAiInputTokens: ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  genAiOutputTokens: ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  genAiFinishReasons: ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  // Documents
+  passageCount: 'passage_count',
+  embeddingTokens: 'embedding_tokens',
+  // Sampling
+  samplingReason: 'sampling.reason',
+} as const

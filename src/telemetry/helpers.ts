@@ -1,0 +1,160 @@
+import {
+  type Attributes,
+  type AttributeValue,
+  type Context,
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api'
+import { ATTR } from './catalogue.ts'
+
+// otel-cf-workers stamps its own scope on every span whatever name is asked for; one tracer is enough.
+const tracer = () => trace.getTracer('wwmaa-backend')
+
+export interface SpanOptions {
+  attributes?: Record<string, unknown>
+  kind?: SpanKind
+}
+
+/**
+ * Runs `fn` inside an active child span; ends it however `fn` ends, and marks it as an error (with
+ * the exception event and stack) when `fn` throws.
+ */
+export function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T>
+export function withSpan<T>(name: string, fn: (span: Span) => Promise<T>): Promise<T>
+export function withSpan<T>(
+  name: string,
+  optionsOrFn: SpanOptions | ((span: Span) => Promise<T>),
+  maybeFn?: (span: Span) => Promise<T>,
+): Promise<T> {
+  const options = typeof optionsOrFn === 'function' ? {} : optionsOrFn
+  const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn
+  if (!fn) throw new TypeError('withSpan needs a function')
+  return tracer().startActiveSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: toAttributes(options.attributes ?? {}) },
+    async (span) => {
+      try {
+        return await fn(span)
+      } catch (error: unknown) {
+        setSpanError(error, span)
+        throw error
+      } finally {
+        span.end()
+      }
+    },
+  )
+}
+
+/** Wraps a function so that every call runs in a span of the given name. */
+export function traceFunction<A extends unknown[], R>(
+  name: string,
+  fn: (...args: A) => Promise<R>,
+  options: SpanOptions = {},
+): (...args: A) => Promise<R> {
+  return (...args: A) => withSpan(name, options, () => fn(...args))
+}
+
+/** OTel attribute values: primitives and homogeneous primitive arrays; anything else becomes JSON. */
+export function toAttributes(values: Record<string, unknown>): Attributes {
+  const out: Attributes = {}
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined || value === null) continue
+    out[key] = toAttributeValue(value)
+  }
+  return out
+}
+
+function toAttributeValue(value: unknown): AttributeValue {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[]
+  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value as number[]
+  if (value instanceof Date) return value.toISOString()
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+export function addSpanAttributes(values: Record<string, unknown>, span = trace.getActiveSpan()): void {
+  span?.setAttributes(toAttributes(values))
+}
+
+/** Status ERROR, `error.type`, `error.message`, and an exception event with the stack. */
+export function setSpanError(error: unknown, span = trace.getActiveSpan(), type?: string): void {
+  if (!span) return
+  const err = error instanceof Error ? error : new Error(String(error))
+  span.recordException(err)
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err.message })
+  span.setAttributes({ [ATTR.errorType]: type ?? err.name, [ATTR.errorMessage]: err.message })
+}
+
+const INVALID_TRACE = '00000000000000000000000000000000'
+
+export function getTraceId(span = trace.getActiveSpan()): string | undefined {
+  const id = span?.spanContext().traceId
+  return id && id !== INVALID_TRACE ? id : undefined
+}
+
+export function getSpanId(span = trace.getActiveSpan()): string | undefined {
+  const id = span?.spanContext().spanId
+  return id && id !== '0000000000000000' ? id : undefined
+}
+
+export interface UserContext {
+  id: string
+  role: string
+}
+
+export function addUserContext(user: UserContext, span = trace.getActiveSpan()): void {
+  span?.setAttributes({ [ATTR.userId]: user.id, [ATTR.userRole]: user.role, [ATTR.userRoles]: [user.role] })
+}
+
+export interface HttpContext {
+  method: string
+  route?: string
+  status?: number
+  userAgent?: string | null
+}
+
+export function addHttpContext(http: HttpContext, span = trace.getActiveSpan()): void {
+  addSpanAttributes(
+    {
+      [ATTR.httpMethod]: http.method.toUpperCase(),
+      [ATTR.httpRoute]: http.route,
+      [ATTR.httpStatus]: http.status,
+      [ATTR.userAgent]: http.userAgent ?? undefined,
+    },
+    span,
+  )
+}
+
+/** Writes W3C `traceparent`/`tracestate` for the active context into `headers`. */
+export function injectTraceContext(
+  headers: Headers | Record<string, string>,
+  ctx: Context = context.active(),
+): void {
+  if (headers instanceof Headers) {
+    propagation.inject(ctx, headers, { set: (carrier, key, value) => carrier.set(key, value) })
+  } else {
+    propagation.inject(ctx, headers)
+  }
+}
+
+/** Reads W3C trace context from incoming headers into a Context to run work under. */
+export function extractTraceContext(
+  headers: Headers | Record<string, string>,
+  ctx: Context = context.active(),
+): Context {
+  if (headers instanceof Headers) {
+    return propagation.extract(ctx, headers, {
+      get: (carrier, key) => carrier.get(key) ?? undefined,
+      keys: (carrier) => [...carrier.keys()],
+    })
+  }
+  return propagation.extract(ctx, headers)
+}

@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { appConfigState } from '../config.ts'
 import type { AppEnv } from '../env.ts'
+import { ATTR } from '../telemetry/catalogue.ts'
+import { addSpanAttributes } from '../telemetry/helpers.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
 
 const HealthSchema = z
@@ -34,6 +36,8 @@ const route = createRoute({
 export const health = new OpenAPIHono<AppEnv>().openapi(route, (c) => {
   const tracing = telemetryState(c.env)
   const app = appConfigState(c.env)
+  // Written through the active span: proves to the e2e suite that it is the request span here.
+  addSpanAttributes({ [ATTR.healthStatus]: tracing.ok && app.ok ? 'healthy' : 'degraded' })
   const environment = tracing.ok
     ? tracing.config.environment
     : (c.env.OTEL_DEPLOYMENT_ENVIRONMENT ?? 'development')

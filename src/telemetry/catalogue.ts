@@ -152,6 +152,7 @@ export const ATTR = {
   // Documents
   passageCount: 'passage_count',
   embeddingTokens: 'embedding_tokens',
+  healthStatus: 'health.status',
   // Sampling
   samplingReason: 'sampling.reason',
 } as const

@@ -1,0 +1,94 @@
+import { SignJWT } from 'jose'
+import { unstable_startWorker } from 'wrangler'
+import { seedCorpus } from '../local/seed.ts'
+import { type LocalStack, startLocalStack } from '../local/stack.ts'
+
+/**
+ * Starts what a user runs: the instrumented Worker (src/index.ts through wrangler, in workerd),
+ * the local upstreams and a real OTLP receiver, all on free 127.0.0.1 ports.
+ */
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef'
+
+export interface HarnessOptions {
+  /** Worker variables on top of the ones pointing at the stack. */
+  vars?: Record<string, string>
+  /** Load local/seed/corpus.jsonl into ZeroDB (default true). */
+  seed?: boolean
+  /** Reuse a running stack (its servers are not stopped by this harness). */
+  stack?: LocalStack
+  redisUrl?: string
+}
+
+export interface Harness {
+  url: string
+  stack: LocalStack
+  fetch(path: string, init?: RequestInit): Promise<Response>
+  /** POST JSON. */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
+  token(claims: { sub: string; role?: string }, options?: { expiresIn?: string; secret?: string }): Promise<string>
+  stop(): Promise<void>
+}
+
+let seeded = new WeakSet<LocalStack>()
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const ownStack = !options.stack
+  const stack = options.stack ?? (await startLocalStack({ redisUrl: options.redisUrl ?? process.env.REDIS_URL }))
+  if (options.seed !== false && !seeded.has(stack)) {
+    await seedCorpus({
+      zerodbUrl: stack.zerodb.url,
+      apiKey: stack.env.ZERODB_API_KEY ?? '',
+      projectId: stack.env.ZERODB_PROJECT_ID ?? '',
+      openaiBaseUrl: stack.env.OPENAI_BASE_URL ?? '',
+      openaiKey: stack.env.OPENAI_API_KEY ?? '',
+    })
+    seeded.add(stack)
+  }
+  const vars: Record<string, string> = {
+    ...stack.env,
+    JWT_SECRET: TEST_JWT_SECRET,
+    // Tests send many requests from one address; a specific test lowers it again.
+    RATE_LIMIT_REQUESTS: '100000',
+    ...options.vars,
+  }
+  const worker = await unstable_startWorker({
+    config: 'wrangler.toml',
+    envFiles: [],
+    bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
+    dev: {
+      server: { hostname: '127.0.0.1', port: 0 },
+      inspector: false,
+      watch: false,
+      persist: false,
+      logLevel: 'error',
+    },
+  })
+  await worker.ready
+  const url = (await worker.url).toString().replace(/\/$/, '')
+  return {
+    url,
+    stack,
+    fetch: (path, init) => fetch(`${url}${path}`, init),
+    post: (path, body, headers = {}) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
+    token: async (claims, opts = {}) => {
+      const jwt = new SignJWT({ role: claims.role ?? 'member' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(claims.sub)
+        .setIssuedAt()
+        .setExpirationTime(opts.expiresIn ?? '10m')
+      return jwt.sign(new TextEncoder().encode(opts.secret ?? TEST_JWT_SECRET))
+    },
+    async stop() {
+      await worker.dispose()
+      if (ownStack) {
+        await stack.stop()
+        seeded = new WeakSet()
+      }
+    },
+  }
+}

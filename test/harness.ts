@@ -25,7 +25,10 @@ export interface Harness {
   fetch(path: string, init?: RequestInit): Promise<Response>
   /** POST JSON. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>
-  token(claims: { sub: string; role?: string }, options?: { expiresIn?: string; secret?: string }): Promise<string>
+  token(
+    claims: { sub: string; role?: string },
+    options?: { expiresIn?: string; secret?: string },
+  ): Promise<string>
   stop(): Promise<void>
 }
 
@@ -33,7 +36,8 @@ let seeded = new WeakSet<LocalStack>()
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const ownStack = !options.stack
-  const stack = options.stack ?? (await startLocalStack({ redisUrl: options.redisUrl ?? process.env.REDIS_URL }))
+  const stack =
+    options.stack ?? (await startLocalStack({ redisUrl: options.redisUrl ?? process.env.REDIS_URL }))
   if (options.seed !== false && !seeded.has(stack)) {
     await seedCorpus({
       zerodbUrl: stack.zerodb.url,

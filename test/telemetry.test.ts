@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalStack, type LocalStack } from '../local/stack.ts'
+import { type LocalStack, startLocalStack } from '../local/stack.ts'
 import { type Harness, startHarness } from './harness.ts'
 
 const REMOTE_TRACE = '0af7651916cd43dd8448eb211c80319c'
@@ -60,7 +60,9 @@ describe('development defaults: every request is a complete trace', () => {
   })
 
   it('continues an incoming traceparent and returns the exported trace id', async () => {
-    const res = await h.fetch('/health', { headers: { traceparent: `00-${REMOTE_TRACE}-${REMOTE_PARENT}-01` } })
+    const res = await h.fetch('/health', {
+      headers: { traceparent: `00-${REMOTE_TRACE}-${REMOTE_PARENT}-01` },
+    })
     expect(res.headers.get('x-trace-id')).toBe(REMOTE_TRACE)
     expect(res.headers.get('traceresponse')).toMatch(new RegExp(`^00-${REMOTE_TRACE}-[0-9a-f]{16}-01$`))
     const [root] = await h.stack.otlp.waitForTrace(REMOTE_TRACE, { minSpans: 1 })
@@ -91,7 +93,11 @@ describe('production sampling', () => {
   it('drops healthy traces at ratio 0 but keeps a request that fails', async () => {
     const h = await startHarness({
       stack,
-      vars: { OTEL_DEPLOYMENT_ENVIRONMENT: 'production', OTEL_TRACES_SAMPLER_ARG: '0', ZERODB_MAX_RETRIES: '0' },
+      vars: {
+        OTEL_DEPLOYMENT_ENVIRONMENT: 'production',
+        OTEL_TRACES_SAMPLER_ARG: '0',
+        ZERODB_MAX_RETRIES: '0',
+      },
     })
     try {
       stack.otlp.clear()
@@ -114,7 +120,9 @@ describe('production sampling', () => {
     const h = await startHarness({ stack, seed: false, vars: { OTEL_DEPLOYMENT_ENVIRONMENT: 'production' } })
     try {
       stack.otlp.clear()
-      const health = (await (await h.fetch('/health')).json()) as { tracing: { sampler: string; sampler_ratio: number } }
+      const health = (await (await h.fetch('/health')).json()) as {
+        tracing: { sampler: string; sampler_ratio: number }
+      }
       expect(health.tracing).toMatchObject({ sampler: 'parentbased_traceidratio', sampler_ratio: 0.1 })
       for (let batch = 0; batch < 25; batch++) {
         const responses = await Promise.all(Array.from({ length: 20 }, () => h.fetch('/health')))

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { createApp } from '../app.ts'
+import { TEST_ENV, testExecutionContext } from '../testing.ts'
+
+interface Health {
+  status: string
+  version: string
+  environment: string
+  debug: boolean
+  tracing: {
+    enabled: boolean
+    service_name: string
+    exporter_type: string
+    sampler: string | null
+    error?: string
+  }
+  config: { ok: boolean; problems?: string[] }
+}
+
+async function health(env: Record<string, string>) {
+  const res = await createApp().request('/health', {}, env, testExecutionContext())
+  return { res, body: (await res.json()) as Health }
+}
+
+describe('GET /health', () => {
+  it('reports the seed shape with version and sampler', async () => {
+    const { res, body } = await health({
+      ...TEST_ENV,
+      OTEL_EXPORTER_TYPE: 'http',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://api.honeycomb.io',
+    })
+    expect(res.status).toBe(200)
+    expect(body).toEqual({
+      status: 'healthy',
+      version: '0.1.0',
+      environment: 'development',
+      debug: true,
+      tracing: {
+        enabled: true,
+        service_name: 'wwmaa-backend',
+        exporter_type: 'http',
+        sampler: 'parentbased_always_on',
+        sampler_ratio: 1,
+      },
+      config: { ok: true },
+    })
+  })
+
+  it('says what is wrong with tracing and keeps answering', async () => {
+    const { res, body } = await health({ ...TEST_ENV, OTEL_TRACES_SAMPLER_ARG: '7' })
+    expect(res.status).toBe(200)
+    expect(body.status).toBe('degraded')
+    expect(body.tracing.enabled).toBe(false)
+    expect(body.tracing.error).toContain('OTEL_TRACES_SAMPLER_ARG')
+  })
+
+  it('lists missing variables by name without printing any secret value', async () => {
+    const env: Record<string, string> = {
+      ...TEST_ENV,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team=hc-secret-team-key',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://api.honeycomb.io',
+    }
+    delete env.OPENAI_API_KEY
+    const { res, body } = await health(env)
+    const text = JSON.stringify(body)
+    expect(res.status).toBe(200)
+    expect(body.config.ok).toBe(false)
+    expect(body.config.problems?.join(' ')).toContain('OPENAI_API_KEY')
+    for (const secret of [
+      'hc-secret-team-key',
+      TEST_ENV.ZERODB_API_KEY,
+      TEST_ENV.UPSTASH_REDIS_REST_TOKEN,
+      TEST_ENV.JWT_SECRET,
+    ]) {
+      expect(text).not.toContain(secret)
+    }
+  })
+
+  it('reports production defaults with tracing switched off', async () => {
+    const { body } = await health({ ...TEST_ENV, OTEL_DEPLOYMENT_ENVIRONMENT: 'production' })
+    expect(body).toMatchObject({
+      environment: 'production',
+      debug: false,
+      tracing: { enabled: false, sampler: null },
+    })
+  })
+})

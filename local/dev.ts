@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { descendants, waitForExit } from './processes.ts'
+import { seedCorpus } from './seed.ts'
+import type { LocalStack } from './stack.ts'
+import { startLocalStack } from './stack.ts'
+
+// `npm run dev`: the local upstreams on the fixed ports wrangler.toml's [vars] name, the demo
+// corpus, then `wrangler dev`. Ctrl-C stops everything and leaves no child process behind.
+
+const CORPUS = 'local/seed/corpus.jsonl'
+const FIXTURE = 'local/seed/fixture.jsonl'
+const WORKER_PORT = 8787
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    console.error(`dev: ${name}=${raw} is not a valid port`)
+    process.exit(1)
+  }
+  return n
+}
+
+function box(lines: string[]): string {
+  const width = Math.max(...lines.map((l) => l.length))
+  const bar = '─'.repeat(width + 2)
+  return [`┌${bar}┐`, ...lines.map((l) => `│ ${l.padEnd(width)} │`), `└${bar}┘`].join('\n')
+}
+
+async function main(): Promise<void> {
+  const ports = {
+    zerodb: port('LOCAL_ZERODB_PORT', 8788),
+    openai: port('LOCAL_OPENAI_PORT', 8789),
+    upstash: port('LOCAL_UPSTASH_PORT', 8790),
+    otlp: port('LOCAL_OTLP_PORT', 4318),
+  }
+  const redisUrl = process.env.REDIS_URL || undefined
+
+  let stack: LocalStack
+  try {
+    stack = await startLocalStack({ ports, redisUrl, printTraces: true })
+  } catch (err) {
+    console.error(`dev: ${(err as Error).message}`)
+    process.exit(1)
+  }
+
+  const file = existsSync(CORPUS) ? CORPUS : FIXTURE
+  try {
+    const seeded = await seedCorpus({
+      zerodbUrl: stack.env.ZERODB_API_URL!,
+      apiKey: stack.env.ZERODB_API_KEY!,
+      projectId: stack.env.ZERODB_PROJECT_ID!,
+      openaiBaseUrl: stack.env.OPENAI_BASE_URL!,
+      openaiKey: stack.env.OPENAI_API_KEY!,
+      file,
+    })
+    console.log(`dev: seeded ${seeded.documents} documents (${seeded.media} media items) from ${file}`)
+  } catch (err) {
+    console.error(`dev: seeding failed: ${(err as Error).message}`)
+    await stack.stop()
+    process.exit(1)
+  }
+
+  console.log(
+    box([
+      'WWMAA local stack',
+      `Worker (wrangler dev)  http://127.0.0.1:${WORKER_PORT}`,
+      `ZeroDB                 ${stack.zerodb.url}`,
+      `OpenAI                 ${stack.openai.url}/v1`,
+      `Upstash REST           ${stack.upstash.url}  (${redisUrl ? `Redis ${redisUrl}` : 'in-memory'})`,
+      `OTLP receiver          ${stack.otlp.url}/v1/traces  (traces: ${stack.otlp.url}/api/traces)`,
+      'Faults and requests:   <server>/__control/faults, /__control/requests',
+      'Ctrl-C stops everything',
+    ]),
+  )
+
+  // --var keeps the Worker pointed at the stack when a LOCAL_*_PORT override moves a server.
+  const vars = Object.entries(stack.env).flatMap(([k, v]) => ['--var', `${k}:${v}`])
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(WORKER_PORT), ...vars, ...process.argv.slice(2)]
+  // Offline by design: skip wrangler's telemetry and its fetch of the Request.cf placeholder data.
+  const env = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', ...process.env }
+  const wrangler = spawn('node_modules/.bin/wrangler', args, { stdio: 'inherit', env })
+
+  let shuttingDown = false
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return
+    shuttingDown = true
+    const workers = wrangler.pid ? descendants(wrangler.pid) : []
+    if (wrangler.exitCode === null && wrangler.signalCode === null) {
+      const exited = new Promise<void>((resolve) => wrangler.once('exit', () => resolve()))
+      // SIGINT is wrangler's own Ctrl-C path: it disposes workerd before exiting.
+      wrangler.kill('SIGINT')
+      const timer = setTimeout(() => wrangler.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }
+    await waitForExit(workers)
+    await stack.stop()
+    process.exit(code)
+  }
+
+  wrangler.once('error', (err) => {
+    console.error(`dev: cannot start wrangler: ${err.message}`)
+    void shutdown(1)
+  })
+  wrangler.once('exit', (code, signal) => {
+    if (shuttingDown) return
+    // A terminal Ctrl-C reaches wrangler too, and it may exit before our own handler runs.
+    const interrupted = signal === 'SIGINT' || signal === 'SIGTERM' || code === 0 || code === 130
+    if (!interrupted)
+      console.error(`dev: wrangler exited (${signal ?? `code ${code}`}); stopping the local stack`)
+    void shutdown(interrupted ? 0 : (code ?? 1))
+  })
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0))
+}
+
+await main()

@@ -1,0 +1,128 @@
+import { readFile } from 'node:fs/promises'
+import OpenAI from 'openai'
+
+// Loads the demo corpus into the local ZeroDB the way the real ingestion would: embeddings through
+// the OpenAI HTTP API (with the official SDK, which also proves the local server's protocol),
+// vectors and rows through ZeroDB's HTTP API.
+
+export interface SeedOptions {
+  zerodbUrl: string
+  apiKey: string
+  projectId: string
+  openaiBaseUrl: string
+  openaiKey: string
+  namespace?: string
+  dims?: number
+  model?: string
+  file?: string
+}
+
+export interface SeedResult {
+  documents: number
+  vectors: number
+  media: number
+}
+
+type Media =
+  | { kind: 'video'; title?: string; cloudflare_stream_id: string }
+  | { kind: 'image'; alt?: string; url: string; title?: string }
+
+export interface CorpusDocument {
+  id: string
+  source_type: 'article' | 'technique' | 'event' | 'profile'
+  title: string
+  body: string
+  url?: string
+  metadata?: Record<string, unknown>
+  media?: Media[]
+}
+
+const BATCH = 32
+const SOURCE_TYPES = new Set(['article', 'technique', 'event', 'profile'])
+
+export async function readCorpus(file: string): Promise<CorpusDocument[]> {
+  const text = await readFile(file, 'utf8')
+  return text
+    .split('\n')
+    .map((line, i) => ({ line: line.trim(), n: i + 1 }))
+    .filter(({ line }) => line !== '')
+    .map(({ line, n }) => {
+      let doc: CorpusDocument
+      try {
+        doc = JSON.parse(line) as CorpusDocument
+      } catch (err) {
+        throw new Error(`${file}:${n}: invalid JSON: ${(err as Error).message}`)
+      }
+      if (typeof doc.id !== 'string' || typeof doc.title !== 'string' || typeof doc.body !== 'string') {
+        throw new Error(`${file}:${n}: a document needs string id, title and body`)
+      }
+      if (!SOURCE_TYPES.has(doc.source_type))
+        throw new Error(`${file}:${n}: unknown source_type ${doc.source_type}`)
+      return doc
+    })
+}
+
+export async function seedCorpus(options: SeedOptions): Promise<SeedResult> {
+  const { zerodbUrl, apiKey, projectId, namespace = 'wwmaa', dims = 1536 } = options
+  const model = options.model ?? 'text-embedding-3-small'
+  const docs = await readCorpus(options.file ?? 'local/seed/corpus.jsonl')
+  const openai = new OpenAI({ baseURL: options.openaiBaseUrl, apiKey: options.openaiKey, maxRetries: 2 })
+  const base = `${zerodbUrl.replace(/\/$/, '')}/v1/public/${projectId}/database`
+
+  const post = async (path: string, body: unknown, method = 'POST') => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+      body: JSON.stringify(body),
+    })
+    if (!res.ok) throw new Error(`seed: ZeroDB ${method} ${path} → ${res.status} ${await res.text()}`)
+    return res.json()
+  }
+
+  let vectors = 0
+  let media = 0
+  for (let i = 0; i < docs.length; i += BATCH) {
+    const batch = docs.slice(i, i + BATCH)
+    const texts = batch.map((d) => `${d.title}\n\n${d.body}`)
+    const { data } = await openai.embeddings.create({ model, input: texts, dimensions: dims })
+    for (const [j, doc] of batch.entries()) {
+      const embedding = data.find((e) => e.index === j)?.embedding
+      if (!embedding || embedding.length !== dims) {
+        throw new Error(
+          `seed: embedding for ${doc.id} has ${embedding?.length ?? 0} dimensions, expected ${dims}`,
+        )
+      }
+      await post('/vectors/upsert', {
+        vector_id: `${doc.id}#0`,
+        vector_embedding: embedding,
+        document: texts[j],
+        namespace,
+        metadata: {
+          document_id: doc.id,
+          passage_index: 0,
+          title: doc.title,
+          source_type: doc.source_type,
+          url: doc.url ?? null,
+        },
+      })
+      vectors++
+      await post('/tables/documents/rows', {
+        row_data: {
+          document_id: doc.id,
+          source_type: doc.source_type,
+          title: doc.title,
+          body: doc.body,
+          url: doc.url ?? null,
+          metadata: doc.metadata ?? {},
+          passage_count: 1,
+        },
+      })
+      for (const item of doc.media ?? []) {
+        const { kind, ...rest } = item
+        await post('/tables/media/rows', { row_data: { source_id: doc.id, kind, ...rest } })
+        media++
+      }
+    }
+  }
+  return { documents: docs.length, vectors, media }
+}

@@ -10,7 +10,6 @@ import { startLocalStack } from './stack.ts'
 
 const CORPUS = 'local/seed/corpus.jsonl'
 const FIXTURE = 'local/seed/fixture.jsonl'
-const WORKER_PORT = 8787
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name]
@@ -36,6 +35,7 @@ async function main(): Promise<void> {
     upstash: port('LOCAL_UPSTASH_PORT', 8790),
     otlp: port('LOCAL_OTLP_PORT', 4318),
   }
+  const workerPort = port('LOCAL_WORKER_PORT', 8787)
   const redisUrl = process.env.REDIS_URL || undefined
 
   let stack: LocalStack
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   console.log(
     box([
       'WWMAA local stack',
-      `Worker (wrangler dev)  http://127.0.0.1:${WORKER_PORT}`,
+      `Worker (wrangler dev)  http://127.0.0.1:${workerPort}`,
       `ZeroDB                 ${stack.zerodb.url}`,
       `OpenAI                 ${stack.openai.url}/v1`,
       `Upstash REST           ${stack.upstash.url}  (${redisUrl ? `Redis ${redisUrl}` : 'in-memory'})`,
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
 
   // --var keeps the Worker pointed at the stack when a LOCAL_*_PORT override moves a server.
   const vars = Object.entries(stack.env).flatMap(([k, v]) => ['--var', `${k}:${v}`])
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(WORKER_PORT), ...vars, ...process.argv.slice(2)]
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(workerPort), ...vars, ...process.argv.slice(2)]
   // Offline by design: skip wrangler's telemetry and its fetch of the Request.cf placeholder data.
   const env = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', ...process.env }
   const wrangler = spawn('node_modules/.bin/wrangler', args, { stdio: 'inherit', env })

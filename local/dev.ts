@@ -22,6 +22,17 @@ function port(name: string, fallback: number): number {
   return n
 }
 
+function count(name: string): number | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`dev: ${name}=${raw} is not a positive integer`)
+    process.exit(1)
+  }
+  return n
+}
+
 function box(lines: string[]): string {
   const width = Math.max(...lines.map((l) => l.length))
   const bar = '─'.repeat(width + 2)
@@ -40,7 +51,13 @@ async function main(): Promise<void> {
 
   let stack: LocalStack
   try {
-    stack = await startLocalStack({ ports, redisUrl, printTraces: true })
+    stack = await startLocalStack({
+      ports,
+      redisUrl,
+      printTraces: true,
+      maxTraces: count('LOCAL_OTLP_MAX_TRACES'),
+    })
+    stack.otlp.setJsonlFile(process.env.LOCAL_OTLP_JSONL || undefined)
   } catch (err) {
     console.error(`dev: ${(err as Error).message}`)
     process.exit(1)
@@ -70,7 +87,8 @@ async function main(): Promise<void> {
       `ZeroDB                 ${stack.zerodb.url}`,
       `OpenAI                 ${stack.openai.url}/v1`,
       `Upstash REST           ${stack.upstash.url}  (${redisUrl ? `Redis ${redisUrl}` : 'in-memory'})`,
-      `OTLP receiver          ${stack.otlp.url}/v1/traces  (traces: ${stack.otlp.url}/api/traces)`,
+      `OTLP receiver          ${stack.otlp.url}/v1/traces`,
+      `Traces                 ${stack.otlp.url}/  (web viewer${process.env.LOCAL_OTLP_JSONL ? `; also appended to ${process.env.LOCAL_OTLP_JSONL}` : ''})`,
       'Faults and requests:   <server>/__control/faults, /__control/requests',
       'Ctrl-C stops everything',
     ]),

@@ -1,34 +1,29 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import { gunzipSync, inflateSync } from 'node:zlib'
+import { viewerRoutes } from '../viewer/routes.ts'
+import { TraceStore } from '../viewer/store.ts'
 import type { LocalRequest, RunningServer } from './http.ts'
 import { createServer, isPlainObject, parseJson, sendJson } from './http.ts'
 import { printTrace } from './otlp-print.ts'
 import type { FlatSpan } from './otlp-spans.ts'
 import { flattenPayload } from './otlp-spans.ts'
 
+export type { TraceFilter, TraceSummary } from '../viewer/store.ts'
 export type { FlatSpan } from './otlp-spans.ts'
 
 export interface OtlpReceiverOptions {
   port?: number
   print?: boolean
+  /** Traces kept in memory for tests and the viewer (default 1000); the oldest are dropped. */
   maxTraces?: number
+  /** Append every received batch to this file, one `{traceId, spans}` line per trace. */
+  jsonlFile?: string
 }
 
 export interface ReceivedPayload {
   headers: IncomingHttpHeaders
   body: unknown
   at: number
-}
-
-export interface TraceSummary {
-  traceId: string
-  rootName: string
-  spanCount: number
-  errorCount: number
-  durationMs: number
-  startTimeUnixNano: string
-  services: string[]
-  receivedAt: number
 }
 
 export interface OtlpReceiver extends RunningServer {
@@ -38,31 +33,22 @@ export interface OtlpReceiver extends RunningServer {
   waitForSpans(predicate: (span: FlatSpan) => boolean, timeoutMs?: number): Promise<FlatSpan[]>
   waitForTrace(traceId: string, options?: { minSpans?: number; timeoutMs?: number }): Promise<FlatSpan[]>
   clear(): void
+  /** Start (or with undefined, stop) appending received batches to a JSONL file. */
+  setJsonlFile(file: string | undefined): void
 }
 
 const POLL_MS = 25
 
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const maxTraces = options.maxTraces ?? 1000
-  // Map order doubles as arrival order, so eviction drops the oldest trace first.
-  const traces = new Map<string, { spans: FlatSpan[]; receivedAt: number }>()
+  const store = new TraceStore({ maxTraces, jsonlFile: options.jsonlFile })
   let payloads: ReceivedPayload[] = []
 
   function ingest(body: unknown, headers: IncomingHttpHeaders) {
     payloads.push({ headers, body, at: Date.now() })
     if (payloads.length > maxTraces) payloads = payloads.slice(-maxTraces)
-    const touched = new Set<string>()
-    for (const span of flattenPayload(body)) {
-      const existing = traces.get(span.traceId)
-      if (existing) {
-        existing.spans.push(span)
-        traces.delete(span.traceId)
-        traces.set(span.traceId, { spans: existing.spans, receivedAt: Date.now() })
-      } else traces.set(span.traceId, { spans: [span], receivedAt: Date.now() })
-      touched.add(span.traceId)
-    }
-    while (traces.size > maxTraces) traces.delete(traces.keys().next().value!)
-    if (options.print) for (const id of touched) printTrace(traces.get(id)?.spans ?? [])
+    const touched = store.add(flattenPayload(body))
+    if (options.print) for (const id of touched) printTrace(store.spans(id) ?? [])
   }
 
   function decode(req: LocalRequest): Buffer {
@@ -72,30 +58,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     return req.rawBody
   }
 
-  function summary(traceId: string, spans: FlatSpan[], receivedAt: number): TraceSummary {
-    const ids = new Set(spans.map((s) => s.spanId))
-    const root = spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? spans[0]
-    let min: bigint | undefined
-    let max: bigint | undefined
-    for (const s of spans) {
-      const start = BigInt(s.startTimeUnixNano)
-      const end = BigInt(s.endTimeUnixNano)
-      if (min === undefined || start < min) min = start
-      if (max === undefined || end > max) max = end
-    }
-    min ??= 0n
-    max ??= 0n
-    return {
-      traceId,
-      rootName: root?.name ?? '',
-      spanCount: spans.length,
-      errorCount: spans.filter((s) => s.status.code === 2).length,
-      durationMs: Number(max - min) / 1e6,
-      startTimeUnixNano: min.toString(),
-      services: [...new Set(spans.map((s) => String(s.resource['service.name'] ?? '')))].filter(Boolean),
-      receivedAt,
-    }
-  }
+  const viewer = viewerRoutes(store)
 
   function handle(req: LocalRequest, res: ServerResponse) {
     const path = req.path.replace(/\/+$/, '')
@@ -124,24 +87,12 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       ingest(parsed.value, req.headers)
       return sendJson(res, 200, { partialSuccess: {} })
     }
-    if (req.method === 'GET' && path === '/api/traces') {
-      const list = [...traces].map(([id, t]) => summary(id, t.spans, t.receivedAt)).reverse()
-      return sendJson(res, 200, { traces: list })
-    }
-    const one = /^\/api\/traces\/([0-9a-fA-F]+)$/.exec(path)
-    if (req.method === 'GET' && one) {
-      const trace = traces.get(one[1]!.toLowerCase())
-      if (!trace) return sendJson(res, 404, { error: `trace ${one[1]} not found` })
-      return sendJson(res, 200, {
-        ...summary(one[1]!.toLowerCase(), trace.spans, trace.receivedAt),
-        spans: trace.spans,
-      })
-    }
+    if (viewer(req, res)) return
     return sendJson(res, 404, { error: `no route ${req.method} ${req.path}` })
   }
 
   const server = await createServer({ name: 'OTLP receiver', port: options.port, handler: handle })
-  const allSpans = () => [...traces.values()].flatMap((t) => t.spans)
+  const allSpans = () => [...store.all().values()].flat()
 
   async function poll<T>(check: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> {
     const deadline = Date.now() + timeoutMs
@@ -158,7 +109,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     ...server,
     payloads: () => [...payloads],
     spans: allSpans,
-    traces: () => new Map([...traces].map(([id, t]) => [id, [...t.spans]])),
+    traces: () => new Map([...store.all()].map(([id, spans]) => [id, [...spans]])),
     waitForSpans(predicate, timeoutMs = 5000) {
       return poll(
         () => {
@@ -176,16 +127,17 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       const id = traceId.toLowerCase()
       return poll(
         () => {
-          const spans = traces.get(id)?.spans
+          const spans = store.spans(id)
           return spans && spans.length >= minSpans ? [...spans] : undefined
         },
         timeoutMs,
-        () => `trace ${traceId} with ${minSpans}+ spans (have ${traces.get(id)?.spans.length ?? 0})`,
+        () => `trace ${traceId} with ${minSpans}+ spans (have ${store.spans(id)?.length ?? 0})`,
       )
     },
     clear() {
-      traces.clear()
+      store.clear()
       payloads = []
     },
+    setJsonlFile: (file) => store.setJsonlFile(file),
   }
 }

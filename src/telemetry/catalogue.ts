@@ -71,9 +71,9 @@ export const ZERODB_OPERATIONS = [
   'query_documents',
 ] as const
 export type ZeroDbOperation = (typeof ZERODB_OPERATIONS)[number]
-export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr'] as const
+export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr', 'set_nx', 'del'] as const
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
-export const DOCUMENT_OPERATIONS = ['create', 'update', 'delete', 'get', 'list', 'batch'] as const
+export const DOCUMENT_OPERATIONS = ['create', 'update', 'delete', 'get', 'list', 'batch', 'rollback'] as const
 export type DocumentOperation = (typeof DOCUMENT_OPERATIONS)[number]
 
 export const ATTR = {
@@ -130,6 +130,12 @@ export const ATTR = {
   latencyMs: 'latency_ms',
   cached: 'cached',
   responseBytes: 'response_bytes',
+  bypassCache: 'bypass_cache',
+  sourceType: 'filter.source_type',
+  rateLimitFailOpen: 'rate_limit.fail_open',
+  cacheFailOpen: 'cache.fail_open',
+  mediaDegraded: 'media.degraded',
+  querySuccess: 'query.success',
   // ZeroDB and Redis (old and current semconv names side by side, as Honeycomb boards use both)
   dbSystem: ATTR_DB_SYSTEM,
   dbSystemName: ATTR_DB_SYSTEM_NAME,
@@ -152,7 +158,24 @@ export const ATTR = {
   // Documents
   passageCount: 'passage_count',
   embeddingTokens: 'embedding_tokens',
+  mediaCount: 'media_count',
+  batchSize: 'batch.size',
+  batchCreated: 'batch.created',
+  batchFailed: 'batch.failed',
+  rollbackSteps: 'rollback.steps',
+  rollbackFailed: 'rollback.failed',
+  idempotencyOutcome: 'idempotency.outcome',
+  corpusVersion: 'corpus.version',
+  corpusBumpFailed: 'corpus.bump_failed',
   healthStatus: 'health.status',
   // Sampling
   samplingReason: 'sampling.reason',
+} as const
+
+/** Span event names. */
+export const EVENT = {
+  rateLimitFailOpen: 'rate_limit.fail_open',
+  cacheFailOpen: 'cache.fail_open',
+  firstToken: 'gen_ai.first_token',
+  answerFallback: 'answer.fallback',
 } as const

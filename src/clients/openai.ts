@@ -1,0 +1,210 @@
+import { type Span, SpanKind } from '@opentelemetry/api'
+import OpenAI from 'openai'
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
+import { ATTR, SPAN } from '../telemetry/catalogue.ts'
+import { addSpanAttributes, withSpan } from '../telemetry/helpers.ts'
+import { type FetchLike, globalFetch } from './fetch.ts'
+import { malformed, toUpstreamError } from './openai-errors.ts'
+
+export interface OpenAiClientOptions {
+  baseUrl: string
+  apiKey: string
+  embeddingModel: string
+  embeddingDimensions: number
+  chatModel: string
+  embeddingTimeoutMs: number
+  chatTimeoutMs: number
+  fetch?: FetchLike
+}
+
+export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string }
+
+export interface EmbedResult {
+  vectors: number[][]
+  model: string
+  inputTokens: number
+}
+
+export interface ChatResult {
+  text: string
+  model: string
+  inputTokens: number
+  outputTokens: number
+  finishReasons: string[]
+  /** Streams only: ms from the request to the first non-empty delta. */
+  timeToFirstTokenMs?: number
+}
+
+const PROVIDER = 'openai'
+
+/**
+ * Embeddings and chat through the `openai` SDK. No SDK retries (the pipeline has a fallback for
+ * chat, and a retried embedding would only stretch the request), a deadline on every call, and
+ * every failure an UpstreamError('openai'). Each call is a CLIENT span with the gen_ai.* names.
+ */
+export class OpenAiClient {
+  private readonly sdk: OpenAI
+
+  constructor(private readonly options: OpenAiClientOptions) {
+    this.sdk = new OpenAI({
+      apiKey: options.apiKey,
+      baseURL: options.baseUrl,
+      fetch: options.fetch ?? globalFetch,
+      maxRetries: 0,
+      timeout: Math.max(options.embeddingTimeoutMs, options.chatTimeoutMs),
+    })
+  }
+
+  get embeddingModel(): string {
+    return this.options.embeddingModel
+  }
+
+  get chatModel(): string {
+    return this.options.chatModel
+  }
+
+  get embeddingDimensions(): number {
+    return this.options.embeddingDimensions
+  }
+
+  /** One vector per text, in order. The SDK asks for base64 and decodes float32 itself. */
+  embed(texts: string[]): Promise<EmbedResult> {
+    const {
+      embeddingModel: model,
+      embeddingDimensions: dimensions,
+      embeddingTimeoutMs: timeoutMs,
+    } = this.options
+    return this.traced(SPAN.embeddings(model), 'embeddings', model, timeoutMs, async (span) => {
+      const res = await this.sdk.embeddings.create(
+        { model, input: texts, dimensions },
+        { timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) },
+      )
+      const data = Array.isArray(res?.data) ? [...res.data].sort((a, b) => a.index - b.index) : undefined
+      if (!data || data.length !== texts.length) throw malformed('embeddings: wrong number of vectors')
+      const vectors = data.map((d) => Array.from(d.embedding))
+      if (vectors.some((v) => v.length !== dimensions || v.some((x) => !Number.isFinite(x)))) {
+        throw malformed(`embeddings: expected ${dimensions} finite numbers per vector`)
+      }
+      const inputTokens = res.usage?.prompt_tokens ?? 0
+      addSpanAttributes(
+        {
+          [ATTR.genAiResponseModel]: res.model,
+          [ATTR.genAiInputTokens]: inputTokens,
+          [ATTR.embeddingDimensions]: dimensions,
+        },
+        span,
+      )
+      return { vectors, model: res.model ?? model, inputTokens }
+    })
+  }
+
+  chat(messages: ChatMessage[]): Promise<ChatResult> {
+    const { chatModel: model, chatTimeoutMs: timeoutMs } = this.options
+    return this.traced(SPAN.chat(model), 'chat', model, timeoutMs, async (span) => {
+      const res = await this.sdk.chat.completions.create(
+        { model, messages: messages as ChatCompletionMessageParam[] },
+        { timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) },
+      )
+      const choice = res?.choices?.[0]
+      const text = choice?.message?.content
+      if (typeof text !== 'string') throw malformed('chat: no message content in the first choice')
+      const result: ChatResult = {
+        text,
+        model: res.model ?? model,
+        inputTokens: res.usage?.prompt_tokens ?? 0,
+        outputTokens: res.usage?.completion_tokens ?? 0,
+        finishReasons: res.choices.map((c) => c.finish_reason ?? 'unknown'),
+      }
+      recordChat(span, result)
+      return result
+    })
+  }
+
+  /**
+   * Streams the answer to `onDelta` as it arrives; resolves at the end of the stream with the
+   * usage (asked for with include_usage). The span stays open until then and records time to
+   * first token. One deadline covers the whole stream, not only the response headers.
+   */
+  chatStream(messages: ChatMessage[], onDelta: (text: string) => void | Promise<void>): Promise<ChatResult> {
+    const { chatModel: model, chatTimeoutMs: timeoutMs } = this.options
+    return this.traced(SPAN.chat(model), 'chat', model, timeoutMs, async (span) => {
+      const started = performance.now()
+      span.setAttribute(ATTR.stream, true)
+      const stream = await this.sdk.chat.completions.create(
+        {
+          model,
+          messages: messages as ChatCompletionMessageParam[],
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) },
+      )
+      let text = ''
+      let responseModel = model
+      let ttft: number | undefined
+      let inputTokens = 0
+      let outputTokens = 0
+      const finishReasons: string[] = []
+      for await (const chunk of stream) {
+        if (chunk.model) responseModel = chunk.model
+        for (const choice of chunk.choices ?? []) {
+          const delta = choice.delta?.content
+          if (delta) {
+            ttft ??= performance.now() - started
+            text += delta
+            await onDelta(delta)
+          }
+          if (choice.finish_reason) finishReasons.push(choice.finish_reason)
+        }
+        if (chunk.usage) {
+          inputTokens = chunk.usage.prompt_tokens
+          outputTokens = chunk.usage.completion_tokens
+        }
+      }
+      if (finishReasons.length === 0) throw malformed('chat stream ended without a finish reason')
+      const result: ChatResult = { text, model: responseModel, inputTokens, outputTokens, finishReasons }
+      if (ttft !== undefined) result.timeToFirstTokenMs = Math.round(ttft)
+      recordChat(span, result)
+      return result
+    })
+  }
+
+  private traced<T>(
+    name: string,
+    operation: 'embeddings' | 'chat',
+    model: string,
+    timeoutMs: number,
+    fn: (span: Span) => Promise<T>,
+  ): Promise<T> {
+    const attributes = {
+      [ATTR.genAiOperationName]: operation,
+      [ATTR.genAiProviderName]: PROVIDER,
+      [ATTR.genAiRequestModel]: model,
+    }
+    return withSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      try {
+        return await fn(span)
+      } catch (error: unknown) {
+        const upstream = toUpstreamError(error, timeoutMs)
+        addSpanAttributes(
+          { [ATTR.errorUpstream]: upstream.upstream, [ATTR.httpStatus]: upstream.status },
+          span,
+        )
+        throw upstream
+      }
+    })
+  }
+}
+
+function recordChat(span: Span, r: ChatResult): void {
+  addSpanAttributes(
+    {
+      [ATTR.genAiResponseModel]: r.model,
+      [ATTR.genAiInputTokens]: r.inputTokens,
+      [ATTR.genAiOutputTokens]: r.outputTokens,
+      [ATTR.genAiFinishReasons]: r.finishReasons,
+      [ATTR.timeToFirstTokenMs]: r.timeToFirstTokenMs,
+    },
+    span,
+  )
+}

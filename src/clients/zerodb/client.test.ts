@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest'
+import { UpstreamError } from '../../errors.ts'
+import { fakeFetch, json, type Scripted } from '../fake-fetch.test-support.ts'
+import { ZeroDbClient } from './client.ts'
+import { parseRetryAfter } from './transport.ts'
+
+const BASE = 'http://zerodb.test'
+
+function client(...script: Scripted[]) {
+  const fake = fakeFetch(...script)
+  const zerodb = new ZeroDbClient({
+    url: BASE,
+    apiKey: 'zk-secret',
+    projectId: 'proj 1',
+    timeoutMs: 50,
+    maxRetries: 2,
+    fetch: fake.fetch,
+    retryBaseMs: 1,
+    maxRetryDelayMs: 20,
+  })
+  return { zerodb, calls: fake.calls }
+}
+
+const hit = (id: string, similarity: number, metadata: Record<string, unknown> = {}) => ({
+  vector_id: id,
+  namespace: 'wwmaa',
+  document: `passage ${id}`,
+  vector_metadata: metadata,
+  similarity,
+})
+const searchOk = () =>
+  json(200, { vectors: [hit('v1', 0.9, { document_id: 'd1' })], total_count: 1, search_time_ms: 1 })
+const row = (id: string, data: Record<string, unknown>) => ({
+  row_id: id,
+  table_name: 't',
+  row_data: data,
+  created_at: '2026-01-01T00:00:00Z',
+})
+
+async function failure(p: Promise<unknown>): Promise<UpstreamError> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(UpstreamError)
+  return error as UpstreamError
+}
+
+describe('ZeroDbClient wire format', () => {
+  it('searches with the project path, API key header and the documented body', async () => {
+    const { zerodb, calls } = client(searchOk())
+    const hits = await zerodb.searchVectors({
+      vector: [0.1, 0.2],
+      namespace: 'wwmaa',
+      limit: 10,
+      metadataFilter: { source_type: 'article' },
+    })
+    expect(hits).toEqual([{ id: 'v1', document: 'passage v1', metadata: { document_id: 'd1' }, score: 0.9 }])
+    expect(calls[0]?.url).toBe(`${BASE}/v1/public/proj%201/database/vectors/search`)
+    expect(calls[0]?.method).toBe('POST')
+    expect(calls[0]?.headers.get('x-api-key')).toBe('zk-secret')
+    expect(calls[0]?.body).toEqual({
+      query_vector: [0.1, 0.2],
+      namespace: 'wwmaa',
+      limit: 10,
+      metadata_filter: { source_type: 'article' },
+    })
+  })
+
+  it('upserts, gets and deletes vectors', async () => {
+    const { zerodb, calls } = client(
+      json(200, { vector_id: 'v1', namespace: 'wwmaa', created: true }),
+      json(200, {
+        vector_id: 'v1',
+        namespace: 'wwmaa',
+        document: 'd',
+        vector_metadata: { a: 1 },
+        vector_embedding: [1, 2],
+      }),
+      json(200, { vector_id: 'v1', deleted: true }),
+    )
+    const up = await zerodb.upsertVector({
+      id: 'v1',
+      vector: [1, 2],
+      document: 'd',
+      metadata: { a: 1 },
+      namespace: 'wwmaa',
+    })
+    expect(up).toEqual({ id: 'v1', namespace: 'wwmaa', created: true })
+    expect(calls[0]?.body).toEqual({
+      vector_id: 'v1',
+      vector_embedding: [1, 2],
+      document: 'd',
+      metadata: { a: 1 },
+      namespace: 'wwmaa',
+    })
+    expect(await zerodb.getVector('v1', 'wwmaa')).toEqual({
+      id: 'v1',
+      namespace: 'wwmaa',
+      document: 'd',
+      metadata: { a: 1 },
+      vector: [1, 2],
+    })
+    expect(calls[1]?.url).toBe(`${BASE}/v1/public/proj%201/database/vectors/v1?namespace=wwmaa`)
+    expect(await zerodb.deleteVector('v1', 'wwmaa')).toBe(true)
+    expect(calls[2]?.method).toBe('DELETE')
+  })
+
+  it('creates, reads, replaces, deletes and queries rows', async () => {
+    const { zerodb, calls } = client(
+      json(201, row('r1', { a: 1 })),
+      json(200, { ...row('r1', { a: 1 }), updated_at: '2026-01-02T00:00:00Z' }),
+      json(200, row('r1', { a: 2 })),
+      json(200, { row_id: 'r1', deleted: true }),
+      json(200, { rows: [row('r1', { a: 2 })], total: 1 }),
+    )
+    expect(await zerodb.createRow('docs', { a: 1 })).toMatchObject({ id: 'r1', data: { a: 1 } })
+    expect(calls[0]?.body).toEqual({ row_data: { a: 1 } })
+    expect(await zerodb.getRow('docs', 'r1')).toMatchObject({ id: 'r1', updatedAt: '2026-01-02T00:00:00Z' })
+    expect(await zerodb.updateRow('docs', 'r1', { a: 2 })).toMatchObject({ data: { a: 2 } })
+    expect(calls[2]).toMatchObject({ method: 'PUT', body: { row_data: { a: 2 } } })
+    expect(await zerodb.deleteRow('docs', 'r1')).toBe(true)
+    const q = await zerodb.queryRows('media', {
+      filter: { source_id: { $in: ['a'] } },
+      limit: 5,
+      sort: { field: 'x', direction: 'desc' },
+    })
+    expect(q).toEqual({ rows: [{ id: 'r1', data: { a: 2 }, createdAt: '2026-01-01T00:00:00Z' }], total: 1 })
+    expect(calls[4]?.url).toBe(`${BASE}/v1/public/proj%201/database/tables/media/query`)
+    expect(calls[4]?.body).toEqual({
+      filter: { source_id: { $in: ['a'] } },
+      sort: { field: 'x', direction: 'desc' },
+      limit: 5,
+    })
+  })
+})
+
+describe('ZeroDbClient failures', () => {
+  it('401 is a status error, not retried', async () => {
+    const { zerodb, calls } = client(json(401, { detail: 'Invalid API key' }))
+    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    expect(error).toMatchObject({ upstream: 'zerodb', failure: 'status', status: 401, httpStatus: 502 })
+    expect(error.message).toContain('Invalid API key')
+    expect(calls).toHaveLength(1)
+  })
+
+  it('404 on a get or delete is an answer (null / false), not an exception', async () => {
+    const { zerodb, calls } = client(json(404, { detail: 'Row r9 not found' }))
+    expect(await zerodb.getRow('docs', 'r9')).toBeNull()
+    expect(await zerodb.getVector('v9', 'wwmaa')).toBeNull()
+    expect(await zerodb.updateRow('docs', 'r9', {})).toBeNull()
+    expect(await zerodb.deleteRow('docs', 'r9')).toBe(false)
+    expect(await zerodb.deleteVector('v9', 'wwmaa')).toBe(false)
+    expect(calls).toHaveLength(5)
+  })
+
+  it('422 is a status error, not retried', async () => {
+    const { zerodb, calls } = client(json(422, { detail: 'Dimension mismatch' }))
+    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    expect(error).toMatchObject({ failure: 'status', status: 422 })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('429 with Retry-After is retried for reads', async () => {
+    const { zerodb, calls } = client(json(429, { detail: 'slow down' }, { 'retry-after': '0' }), searchOk())
+    const hits = await zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 })
+    expect(hits).toHaveLength(1)
+    expect(calls).toHaveLength(2)
+  })
+
+  it('honours Retry-After (capped) before the retry', async () => {
+    const fake = fakeFetch(json(429, { detail: 'slow down' }, { 'retry-after': '0.08' }), searchOk())
+    const zerodb = new ZeroDbClient({
+      url: BASE,
+      apiKey: 'k',
+      projectId: 'p',
+      timeoutMs: 500,
+      maxRetries: 1,
+      fetch: fake.fetch,
+      retryBaseMs: 1,
+      maxRetryDelayMs: 5000,
+    })
+    const started = Date.now()
+    await zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(70)
+    expect(fake.calls).toHaveLength(2)
+  })
+
+  it('429 is not retried for writes', async () => {
+    const { zerodb, calls } = client(
+      json(429, { detail: 'slow down' }, { 'retry-after': '0' }),
+      json(201, row('r1', {})),
+    )
+    const error = await failure(zerodb.createRow('docs', {}))
+    expect(error).toMatchObject({ failure: 'status', status: 429, retryable: true })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('500 is retried up to maxRetries, then a status error', async () => {
+    const { zerodb, calls } = client(json(500, { detail: 'boom' }))
+    const error = await failure(zerodb.queryRows('media', {}))
+    expect(error).toMatchObject({ failure: 'status', status: 500, httpStatus: 502 })
+    expect(calls).toHaveLength(3)
+  })
+
+  it('a 503 then success recovers', async () => {
+    const { zerodb, calls } = client(json(503, { detail: 'busy' }), json(200, row('r1', {})))
+    expect(await zerodb.getRow('docs', 'r1')).toMatchObject({ id: 'r1' })
+    expect(calls).toHaveLength(2)
+  })
+
+  it('a network failure is retried for reads and reported as network', async () => {
+    const { zerodb, calls } = client(new TypeError('connection refused'))
+    const error = await failure(zerodb.getRow('docs', 'r1'))
+    expect(error).toMatchObject({ failure: 'network', httpStatus: 502 })
+    expect(calls).toHaveLength(3)
+  })
+
+  it('no answer within the timeout is a timeout (504), not retried', async () => {
+    const { zerodb, calls } = client('hang')
+    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    expect(error).toMatchObject({ failure: 'timeout', httpStatus: 504 })
+    expect(calls).toHaveLength(1)
+  })
+
+  it('a 200 that is not JSON is malformed', async () => {
+    const { zerodb } = client(new Response('{"truncated": [1, 2', { status: 200 }))
+    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    expect(error).toMatchObject({ failure: 'malformed', httpStatus: 502 })
+  })
+
+  it('JSON of the wrong shape is malformed', async () => {
+    const { zerodb } = client(json(200, { results: [] }))
+    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    expect(error).toMatchObject({ failure: 'malformed' })
+  })
+
+  it('never echoes the API key in an error', async () => {
+    const { zerodb } = client(json(500, { detail: 'boom' }))
+    const error = await failure(zerodb.getRow('docs', 'r1'))
+    expect(error.message).not.toContain('zk-secret')
+  })
+})
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('2')).toBe(2000)
+    expect(parseRetryAfter(null)).toBeUndefined()
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', Date.parse('2026-01-01T00:00:00Z'))).toBe(10_000)
+    expect(parseRetryAfter('soon')).toBeUndefined()
+  })
+})

@@ -1,0 +1,189 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { context } from '@opentelemetry/api'
+import type { Context } from 'hono'
+import type { AppEnv } from '../env.ts'
+import { UpstreamError } from '../errors.ts'
+import { defaultHook } from '../middleware/validation.ts'
+import { searchDeps } from '../search/deps.ts'
+import {
+  completeSearch,
+  finishInBackground,
+  logFailureInBackground,
+  prepareSearch,
+} from '../search/pipeline.ts'
+import { clientIp } from '../search/rate-limit.ts'
+import { renderJson } from '../search/respond.ts'
+import { elapsedMs, type SearchRun } from '../search/run.ts'
+import { streamSearch } from '../search/stream.ts'
+import { type SearchOptions, SOURCE_TYPES } from '../search/types.ts'
+import { telemetryState } from '../telemetry/trace-config.ts'
+
+// ---- schemas (the OpenAPI document is generated from these) -------------------------------------
+
+// Checked after trimming but passed on untrimmed, so that step 1 can report the raw length.
+const query = z
+  .string()
+  .refine((s) => s.trim().length >= 1 && s.trim().length <= 500, 'must be 1 to 500 characters after trimming')
+  .openapi({ example: 'what is a kata?', description: '1 to 500 characters after trimming' })
+const topK = z.number().int().min(1).max(20)
+const sourceType = z.enum(SOURCE_TYPES)
+
+const QueryBody = z
+  .object({
+    query,
+    bypass_cache: z.boolean().optional(),
+    top_k: topK.default(5),
+    filters: z.object({ source_type: sourceType.optional() }).strict().optional(),
+    stream: z.boolean().optional(),
+  })
+  .strict()
+  .openapi('SearchQuery')
+
+const boolParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
+const QueryParams = z
+  .object({
+    q: query,
+    top_k: z.coerce.number().pipe(topK).default(5),
+    source_type: sourceType.optional(),
+    bypass_cache: boolParam.optional(),
+    stream: boolParam.optional(),
+  })
+  .strict()
+
+const SourceSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  url: z.string(),
+  source_type: z.string(),
+  score: z.number(),
+  snippet: z.string(),
+})
+
+const SearchResponseSchema = z
+  .object({
+    answer: z.string(),
+    sources: z.array(SourceSchema),
+    media: z.object({
+      videos: z
+        .array(z.object({ id: z.string(), title: z.string(), cloudflare_stream_id: z.string() }))
+        .max(5),
+      images: z.array(z.object({ url: z.string(), alt: z.string() })).max(5),
+    }),
+    related_queries: z.array(z.string()),
+    latency_ms: z.number(),
+    cached: z.boolean(),
+    trace_id: z.string().nullable(),
+  })
+  .openapi('SearchResponse')
+
+const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }), trace_id: z.string().nullable() })
+  .openapi('Error')
+
+const errorContent = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorSchema } },
+})
+
+const responses = {
+  200: {
+    description:
+      'The answer with its sources. With `stream: true` or `Accept: text/event-stream`: SSE events `sources`, `media`, `delta` (answer text), `done`.',
+    content: {
+      'application/json': { schema: SearchResponseSchema },
+      'text/event-stream': { schema: z.string() },
+    },
+  },
+  400: errorContent('Invalid input (`validation_error`)'),
+  429: errorContent('Too many searches (`rate_limited`); see Retry-After'),
+  502: errorContent('An upstream (ZeroDB, OpenAI) gave an unusable answer'),
+  503: errorContent('Search is not configured'),
+  504: errorContent('An upstream did not answer in time'),
+}
+
+const postRoute = createRoute({
+  method: 'post',
+  path: '/api/search/query',
+  tags: ['search'],
+  summary: 'Answer a question from the WWMAA knowledge base',
+  request: { body: { required: true, content: { 'application/json': { schema: QueryBody } } } },
+  responses,
+})
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/api/search',
+  tags: ['search'],
+  summary: 'Search with query parameters (same answer as POST /api/search/query)',
+  request: { query: QueryParams },
+  responses,
+})
+
+// ---- handlers ------------------------------------------------------------------------------------
+
+export const search = new OpenAPIHono<AppEnv>({ defaultHook })
+  .openapi(postRoute, (c) => {
+    const body = c.req.valid('json')
+    return handle(c, body.query, {
+      topK: body.top_k,
+      sourceType: body.filters?.source_type,
+      bypassCache: body.bypass_cache ?? false,
+      stream: body.stream ?? wantsEventStream(c),
+    })
+  })
+  .openapi(getRoute, (c) => {
+    const q = c.req.valid('query')
+    return handle(c, q.q, {
+      topK: q.top_k,
+      sourceType: q.source_type,
+      bypassCache: q.bypass_cache ?? false,
+      stream: q.stream ?? wantsEventStream(c),
+    })
+  })
+
+const wantsEventStream = (c: Context<AppEnv>) => (c.req.header('accept') ?? '').includes('text/event-stream')
+
+async function handle(c: Context<AppEnv>, query: string, options: SearchOptions): Promise<Response> {
+  const run = createRun(c)
+  let prepared: Awaited<ReturnType<typeof prepareSearch>>
+  try {
+    prepared = await prepareSearch(run, query, options)
+  } catch (error: unknown) {
+    if (error instanceof UpstreamError) logFailureInBackground(run, query, options, elapsedMs(run))
+    throw error
+  }
+  for (const [name, value] of Object.entries(prepared.rateLimitHeaders)) c.header(name, value)
+  if (options.stream) return streamSearch(c, run, prepared)
+
+  const done = await completeSearch(run, prepared)
+  const cached = prepared.kind === 'cached'
+  const { body, latencyMs } = await renderJson(run, done.result, cached)
+  finishInBackground(run, prepared, done, latencyMs)
+  return c.body(body, 200, { 'content-type': 'application/json; charset=UTF-8' })
+}
+
+function createRun(c: Context<AppEnv>): SearchRun {
+  const startedAt = performance.now()
+  const deps = searchDeps(c.env)
+  const telemetry = telemetryState(c.env)
+  // Background steps run after the response, as children of the request span.
+  const requestContext = context.active()
+  return {
+    deps,
+    user: c.get('user') ?? { id: 'anonymous', role: 'anonymous' },
+    clientIp: clientIp((name) => c.req.header(name)),
+    recordQueryText: telemetry.ok ? telemetry.config.recordQueryText : false,
+    startedAt,
+    traceId: c.get('traceId') ?? null,
+    background: (work) => {
+      const promise = context.with(requestContext, work).catch((error: unknown) => {
+        console.error(`[search] background work failed: ${error instanceof Error ? error.message : error}`)
+      })
+      try {
+        c.executionCtx.waitUntil(promise)
+      } catch {
+        // No ExecutionContext (plain app.request in tests): the promise simply runs on.
+      }
+    },
+  }
+}

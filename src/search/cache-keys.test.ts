@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest'
+import { embeddingCacheKey, searchCacheKey } from './cache-keys.ts'
+import { decodeEmbedding, encodeEmbedding } from './embedding-codec.ts'
+
+describe('searchCacheKey', () => {
+  it('is stable and shaped search:query:{sha256 hex}', async () => {
+    const a = await searchCacheKey('kata', { topK: 5 }, '0')
+    expect(a).toMatch(/^search:query:[0-9a-f]{64}$/)
+    expect(await searchCacheKey('kata', { topK: 5 }, '0')).toBe(a)
+    expect(await searchCacheKey('kata', { topK: 5, sourceType: undefined }, '0')).toBe(a)
+  })
+
+  it('changes with the query, top_k, the filter and the corpus version', async () => {
+    const a = await searchCacheKey('kata', { topK: 5 }, '0')
+    const others = await Promise.all([
+      searchCacheKey('kata basics', { topK: 5 }, '0'),
+      searchCacheKey('kata', { topK: 6 }, '0'),
+      searchCacheKey('kata', { topK: 5, sourceType: 'article' }, '0'),
+      searchCacheKey('kata', { topK: 5, sourceType: 'event' }, '0'),
+      searchCacheKey('kata', { topK: 5 }, '1'),
+    ])
+    expect(new Set([a, ...others]).size).toBe(6)
+  })
+})
+
+describe('embeddingCacheKey', () => {
+  it('is embedding:{model}:{sha256 of the normalized query}', async () => {
+    const k = await embeddingCacheKey('text-embedding-3-small', 'kata')
+    // sha256("kata")
+    expect(k).toBe(
+      'embedding:text-embedding-3-small:340859adf909e276437521f7b423d20d07287717ebce103ae59fc25e5cb4e9c7',
+    )
+    expect(await embeddingCacheKey('other-model', 'kata')).not.toBe(k)
+  })
+})
+
+describe('embedding codec', () => {
+  it('round-trips float32 vectors and rejects the wrong length', () => {
+    const v = [0.5, -1, 0.25, 3]
+    const encoded = encodeEmbedding(v)
+    expect(decodeEmbedding(encoded, 4)).toEqual(v)
+    expect(decodeEmbedding(encoded, 8)).toBeUndefined()
+    expect(decodeEmbedding(42, 4)).toBeUndefined()
+    expect(decodeEmbedding('%%%', 4)).toBeUndefined()
+  })
+})

@@ -1,0 +1,62 @@
+import { Ratelimit } from '@upstash/ratelimit'
+import { CacheClient } from '../clients/cache.ts'
+import type { FetchLike } from '../clients/fetch.ts'
+import { OpenAiClient } from '../clients/openai.ts'
+import { ZeroDbClient } from '../clients/zerodb/client.ts'
+import { appConfigState, type ResolvedAppConfig } from '../config.ts'
+import { ApiError } from '../errors.ts'
+
+/** Everything the pipeline talks to, built from configuration once per env object. */
+export interface SearchDeps {
+  config: ResolvedAppConfig
+  zerodb: ZeroDbClient
+  openai: OpenAiClient
+  cache: CacheClient
+  limiter: Ratelimit
+}
+
+export interface DepsOverrides {
+  fetch?: FetchLike
+}
+
+export function createSearchDeps(config: ResolvedAppConfig, overrides: DepsOverrides = {}): SearchDeps {
+  const cache = new CacheClient({
+    url: config.cache.url,
+    token: config.cache.token,
+    timeoutMs: config.cache.timeoutMs,
+  })
+  return {
+    config,
+    cache,
+    zerodb: new ZeroDbClient({ ...config.zerodb, fetch: overrides.fetch }),
+    openai: new OpenAiClient({ ...config.openai, fetch: overrides.fetch }),
+    limiter: new Ratelimit({
+      redis: cache.redis,
+      limiter: Ratelimit.slidingWindow(config.rateLimit.requests, `${config.rateLimit.windowSeconds} s`),
+      prefix: 'ratelimit:search',
+      // Past this the limiter lets the request through (reason 'timeout'): fail open, quickly.
+      timeout: config.cache.timeoutMs,
+      // Per-isolate memory of blocked ids would make limits differ between isolates.
+      ephemeralCache: false,
+      analytics: false,
+    }),
+  }
+}
+
+const built = new WeakMap<object, SearchDeps>()
+
+/** Throws 503 `not_configured` naming the variables at fault (never their values). */
+export function searchDeps(env: object): SearchDeps {
+  const state = appConfigState(env)
+  if (!state.ok) {
+    const names = [...new Set(state.error.problems.map((p) => p.split(':')[0]?.trim() ?? p))]
+    throw new ApiError(503, 'not_configured', `Search is not configured: check ${names.join(', ')}`)
+  }
+  // Keyed by the parsed config, which is stable across requests (env itself is a fresh Proxy each time).
+  let deps = built.get(state.config)
+  if (!deps) {
+    deps = createSearchDeps(state.config)
+    built.set(state.config, deps)
+  }
+  return deps
+}

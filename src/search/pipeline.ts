@@ -1,0 +1,162 @@
+import type { CacheEntry } from '../clients/cache.ts'
+import { ApiError } from '../errors.ts'
+import { ATTR } from '../telemetry/catalogue.ts'
+import { type AnswerOutcome, generateAnswer } from './answer.ts'
+import { attachMedia, type MediaOutcome } from './attach-media.ts'
+import { checkCache, writeCache } from './cache-step.ts'
+import { emptyMedia } from './media.ts'
+import { normalizeQuery } from './normalize.ts'
+import { NO_RESULTS_ANSWER } from './prompt.ts'
+import { logQuery, type QueryLogEntry } from './query-log.ts'
+import { checkRateLimit } from './rate-limit.ts'
+import { buildSourcesStep, generateEmbedding, vectorSearch } from './retrieval.ts'
+import { type SearchRun, step } from './run.ts'
+import { relatedQueries } from './sources.ts'
+import type { RankedSource, SearchOptions, SearchResult, Source } from './types.ts'
+
+interface PreparedBase {
+  normalized: string
+  options: SearchOptions
+  /** X-RateLimit-* for the response (empty when the limiter failed open). */
+  rateLimitHeaders: Record<string, string>
+  /** Undefined when the cache is unavailable: then nothing is written either. */
+  cacheKey: string | undefined
+  embeddingEntry?: CacheEntry
+}
+
+/** Where steps 1–5 and 7 leave a search; the response (JSON or SSE) is built from this. */
+export type Prepared =
+  | (PreparedBase & { kind: 'cached'; result: SearchResult })
+  /** Nothing above the relevance threshold: answered without the model. */
+  | (PreparedBase & { kind: 'no_results'; result: SearchResult })
+  | (PreparedBase & { kind: 'fresh'; sources: RankedSource[]; related: string[] })
+
+/** Steps 1, 2, 3, then on a miss 4, 5 and 7. Throws ApiError (400/429) or UpstreamError (502/504). */
+export async function prepareSearch(
+  run: SearchRun,
+  query: string,
+  options: SearchOptions,
+): Promise<Prepared> {
+  const normalized = await normalizeStep(run, query)
+  const { headers: rateLimitHeaders } = await checkRateLimit(run)
+  const cache = await checkCache(run, normalized, options)
+  const base = { normalized, options, rateLimitHeaders, cacheKey: cache.key }
+  if (cache.reason === 'hit') return { ...base, kind: 'cached', result: cache.result }
+
+  const embedding = await generateEmbedding(run, normalized)
+  const hits = await vectorSearch(run, embedding.vector, options)
+  const { sources } = await buildSourcesStep(run, hits, options.topK)
+  const withEmbedding = { ...base, embeddingEntry: embedding.cacheEntry }
+  if (sources.length === 0) {
+    const result = { answer: NO_RESULTS_ANSWER, sources: [], media: emptyMedia(), related_queries: [] }
+    return { ...withEmbedding, kind: 'no_results', result }
+  }
+  return { ...withEmbedding, kind: 'fresh', sources, related: relatedQueries(sources, normalized) }
+}
+
+export interface Completed {
+  result: SearchResult
+  answer?: AnswerOutcome
+  media?: MediaOutcome
+}
+
+/** Steps 6 and 8, side by side: both need only step 7's sources. */
+export async function completeSearch(run: SearchRun, prepared: Prepared): Promise<Completed> {
+  if (prepared.kind !== 'fresh') return { result: prepared.result }
+  const [answer, media] = await Promise.all([
+    generateAnswer(run, prepared.normalized, prepared.sources),
+    attachMedia(run, prepared.sources),
+  ])
+  return { result: toResult(prepared, answer.answer, media.media.videos, media.media.images), answer, media }
+}
+
+export function toResult(
+  prepared: Extract<Prepared, { kind: 'fresh' }>,
+  answer: string,
+  videos: SearchResult['media']['videos'],
+  images: SearchResult['media']['images'],
+): SearchResult {
+  return {
+    answer,
+    sources: prepared.sources.map(publicSource),
+    media: { videos, images },
+    related_queries: prepared.related,
+  }
+}
+
+/** Drops the passage text: it is model context, not part of the API. */
+export function publicSource(s: RankedSource): Source {
+  return {
+    id: s.id,
+    title: s.title,
+    url: s.url,
+    source_type: s.source_type,
+    score: s.score,
+    snippet: s.snippet,
+  }
+}
+
+/**
+ * Steps 9 and 10, handed to waitUntil: the response does not wait for them. Degraded answers
+ * (model fallback, missing media) are not cached, so the next request gets a chance at a full one.
+ */
+export function finishInBackground(
+  run: SearchRun,
+  prepared: Prepared,
+  done: Completed,
+  latencyMs: number,
+): void {
+  const entries: CacheEntry[] = []
+  const cacheable = prepared.kind !== 'cached' && !done.answer?.fallback && !done.media?.degraded
+  if (cacheable && prepared.cacheKey) {
+    entries.push({ key: prepared.cacheKey, value: done.result, ttlSeconds: run.deps.config.cache.ttlSeconds })
+  }
+  if (prepared.embeddingEntry) entries.push(prepared.embeddingEntry)
+  const log: QueryLogEntry = {
+    normalized: prepared.normalized,
+    options: prepared.options,
+    latencyMs,
+    cached: prepared.kind === 'cached',
+    success: true,
+    resultCount: done.result.sources.length,
+    fallback: done.answer?.fallback ?? false,
+  }
+  // A cache hit has nothing to write: no step 9 span at all.
+  if (entries.length > 0) run.background(() => writeCache(run, entries))
+  run.background(() => logQuery(run, log))
+}
+
+/** A search that failed upstream is still logged (success=false); bad input and 429s are not. */
+export function logFailureInBackground(
+  run: SearchRun,
+  query: string,
+  options: SearchOptions,
+  latencyMs: number,
+): void {
+  const log = {
+    normalized: normalizeQuery(query),
+    options,
+    latencyMs,
+    cached: false,
+    success: false,
+    resultCount: 0,
+    fallback: false,
+  }
+  run.background(() => logQuery(run, log))
+}
+
+/** Step 1. An all-invisible query is a 400, thrown outside the span: bad input is not a fault. */
+async function normalizeStep(run: SearchRun, query: string): Promise<string> {
+  const normalized = await step(
+    'search.normalize',
+    run,
+    { [ATTR.queryLength]: query.length },
+    async (span) => {
+      const n = normalizeQuery(query)
+      span.setAttribute(ATTR.normalizedQueryLength, n.length)
+      return n
+    },
+  )
+  if (!normalized) throw new ApiError(400, 'validation_error', 'query: must contain visible characters')
+  return normalized
+}

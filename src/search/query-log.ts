@@ -1,0 +1,48 @@
+import { ATTR } from '../telemetry/catalogue.ts'
+import { sha256Hex } from './hash.ts'
+import { type SearchRun, step } from './run.ts'
+import type { SearchOptions } from './types.ts'
+
+export const QUERY_LOG_TABLE = 'search_queries'
+
+export interface QueryLogEntry {
+  normalized: string
+  options: SearchOptions
+  latencyMs: number
+  cached: boolean
+  success: boolean
+  resultCount: number
+  fallback: boolean
+}
+
+/**
+ * Step 10, after the response: one row per search for analytics. The IP is stored hashed only.
+ * A failure is recorded on the span and swallowed: nobody is waiting for it.
+ */
+export async function logQuery(run: SearchRun, entry: QueryLogEntry): Promise<void> {
+  const attributes = {
+    [ATTR.latencyMs]: entry.latencyMs,
+    [ATTR.cached]: entry.cached,
+    [ATTR.querySuccess]: entry.success,
+  }
+  try {
+    await step('search.log_query', run, attributes, async () => {
+      await run.deps.zerodb.createRow(QUERY_LOG_TABLE, {
+        query: entry.normalized,
+        user_id: run.user.id,
+        ip_hash: await sha256Hex(run.clientIp),
+        latency_ms: entry.latencyMs,
+        cached: entry.cached,
+        success: entry.success,
+        top_k: entry.options.topK,
+        source_type: entry.options.sourceType ?? null,
+        result_count: entry.resultCount,
+        fallback: entry.fallback,
+        trace_id: run.traceId,
+        created_at: new Date().toISOString(),
+      })
+    })
+  } catch {
+    // Already on the span (withSpan records it); a lost log row must not surface anywhere else.
+  }
+}

@@ -1,0 +1,86 @@
+import type { Span } from '@opentelemetry/api'
+import { ApiError } from '../errors.ts'
+import { ATTR, EVENT } from '../telemetry/catalogue.ts'
+import { addSpanAttributes } from '../telemetry/helpers.ts'
+import { type SearchRun, step } from './run.ts'
+
+export type RateLimitOutcome =
+  | { reason: 'allowed'; headers: Record<string, string> }
+  | { reason: 'fail_open'; headers: Record<string, string> }
+  | { reason: 'denied'; headers: Record<string, string>; retryAfterSeconds: number }
+
+/** Signed-in users are limited per account; anonymous callers per client IP. */
+export function rateLimitIdentity(run: Pick<SearchRun, 'user' | 'clientIp'>): {
+  key: string
+  type: 'user' | 'ip'
+} {
+  return run.user.role !== 'anonymous' && run.user.id !== 'anonymous'
+    ? { key: `user:${run.user.id}`, type: 'user' }
+    : { key: `ip:${run.clientIp}`, type: 'ip' }
+}
+
+/** `cf-connecting-ip` (set by Cloudflare), else the first `x-forwarded-for` hop, else 'unknown'. */
+export function clientIp(header: (name: string) => string | undefined): string {
+  const cf = header('cf-connecting-ip')?.trim()
+  if (cf) return cf
+  const forwarded = header('x-forwarded-for')?.split(',')[0]?.trim()
+  return forwarded || 'unknown'
+}
+
+/**
+ * Step 2. Sliding window in Upstash. Denied → 429 `rate_limited` with Retry-After; Upstash down or
+ * slow → the request goes on (noted on the span, which is not an error: the user saw no failure).
+ */
+export async function checkRateLimit(run: SearchRun): Promise<RateLimitOutcome> {
+  const outcome = await limit(run)
+  if (outcome.reason === 'denied') {
+    // Thrown outside the step: a refused caller is an expected outcome, not a failed span.
+    throw new ApiError(429, 'rate_limited', `Too many searches. Retry in ${outcome.retryAfterSeconds} s.`, {
+      ...outcome.headers,
+      'Retry-After': String(outcome.retryAfterSeconds),
+    })
+  }
+  return outcome
+}
+
+function limit(run: SearchRun): Promise<RateLimitOutcome> {
+  const identity = rateLimitIdentity(run)
+  return step('search.rate_limit', run, { [ATTR.rateLimitKeyType]: identity.type }, async (span) => {
+    let result: Awaited<ReturnType<typeof run.deps.limiter.limit>>
+    try {
+      result = await run.deps.limiter.limit(identity.key)
+    } catch (error: unknown) {
+      return failOpen(span, error instanceof Error ? error.name : 'error')
+    }
+    if (result.reason === 'timeout') return failOpen(span, 'timeout')
+    run.background(() => result.pending)
+    const resetSeconds = Math.ceil(result.reset / 1000)
+    const headers = {
+      'X-RateLimit-Limit': String(result.limit),
+      'X-RateLimit-Remaining': String(Math.max(0, result.remaining)),
+      'X-RateLimit-Reset': String(resetSeconds),
+    }
+    addSpanAttributes(
+      {
+        [ATTR.rateLimitAllowed]: result.success,
+        [ATTR.rateLimitLimit]: result.limit,
+        [ATTR.rateLimitRemaining]: Math.max(0, result.remaining),
+      },
+      span,
+    )
+    if (!result.success) {
+      return {
+        reason: 'denied',
+        headers,
+        retryAfterSeconds: Math.max(1, Math.ceil((result.reset - Date.now()) / 1000)),
+      }
+    }
+    return { reason: 'allowed', headers }
+  })
+}
+
+function failOpen(span: Span, cause: string): RateLimitOutcome {
+  span.setAttributes({ [ATTR.rateLimitAllowed]: true, [ATTR.rateLimitFailOpen]: true })
+  span.addEvent(EVENT.rateLimitFailOpen, { [ATTR.errorType]: cause })
+  return { reason: 'fail_open', headers: {} }
+}

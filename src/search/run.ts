@@ -1,0 +1,37 @@
+import type { Span } from '@opentelemetry/api'
+import { ATTR, SEARCH_STEPS, type SearchStep } from '../telemetry/catalogue.ts'
+import { addUserContext, type UserContext, withSpan } from '../telemetry/helpers.ts'
+import type { SearchDeps } from './deps.ts'
+
+/** One search request: what every step needs besides its own input. */
+export interface SearchRun {
+  deps: SearchDeps
+  user: UserContext
+  clientIp: string
+  /** Whether the query text may go on spans (OTEL_RECORD_QUERY_TEXT; off in production). */
+  recordQueryText: boolean
+  /** performance.now() when the request reached the route. */
+  startedAt: number
+  traceId: string | null
+  /** Hands background work to the runtime (ctx.waitUntil), inside the request's trace context. */
+  background: (work: () => Promise<unknown>) => void
+}
+
+/**
+ * A pipeline step: span named from SEARCH_STEPS, with its 1-based `step` number and the user, so
+ * that every search.* span can be filtered by user in Honeycomb.
+ */
+export function step<T>(
+  name: SearchStep,
+  run: Pick<SearchRun, 'user'>,
+  attributes: Record<string, unknown>,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const number = SEARCH_STEPS.indexOf(name) + 1
+  return withSpan(name, { attributes: { [ATTR.step]: number, ...attributes } }, async (span) => {
+    addUserContext(run.user, span)
+    return fn(span)
+  })
+}
+
+export const elapsedMs = (run: Pick<SearchRun, 'startedAt'>) => Math.round(performance.now() - run.startedAt)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { memoizeByEnv } from './env-memo.ts'
 
 /**
  * Application settings (upstreams, search, limits), parsed once per env object. Every default is
@@ -37,7 +38,7 @@ const schema = z.object({
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
   SEARCH_CACHE_TTL_SECONDS: int(0, 86_400).default(300),
   SEARCH_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.15),
-  RATE_LIMIT_REQUESTS: int(1, 100_000).default(10),
+  RATE_LIMIT_REQUESTS: int(1, 10_000_000).default(10),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   REQUEST_TIMEOUT_MS: int(100, 120_000).default(25_000),
   MAX_BODY_BYTES: int(256, 10_485_760).default(65_536),
@@ -126,17 +127,12 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
 }
 
 export type ConfigState = { ok: true; config: ResolvedAppConfig } | { ok: false; error: ConfigError }
-const cache = new WeakMap<object, ConfigState>()
 
-export function appConfigState(env: object): ConfigState {
-  let state = cache.get(env)
-  if (!state) {
-    try {
-      state = { ok: true, config: resolveAppConfig(env as Record<string, unknown>) }
-    } catch (error: unknown) {
-      state = { ok: false, error: error instanceof ConfigError ? error : new ConfigError([String(error)]) }
-    }
-    cache.set(env, state)
+/** Parsed once per distinct env; the same state object (and config) for every request after. */
+export const appConfigState = memoizeByEnv((env): ConfigState => {
+  try {
+    return { ok: true, config: resolveAppConfig(env) }
+  } catch (error: unknown) {
+    return { ok: false, error: error instanceof ConfigError ? error : new ConfigError([String(error)]) }
   }
-  return state
-}
+})

@@ -2,7 +2,7 @@ import { ExportResultCode } from '@opentelemetry/core'
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { describe, expect, it } from 'vitest'
 import { withSpan } from './helpers.ts'
-import { REDACTED, ScrubbingExporter, scrubValue } from './scrub.ts'
+import { REDACTED, ScrubbingExporter, scrubAttributes, scrubValue } from './scrub.ts'
 import { memoryTracer } from './testing/memory-tracer.ts'
 
 const memory = memoryTracer()
@@ -60,6 +60,21 @@ describe('ScrubbingExporter', () => {
     )
     expect(span.attributes['url.full']).toBe('https://x.test/api/search')
     expect(span.attributes['url.query']).toBeUndefined()
+  })
+
+  it('keeps token counters and other numbers readable', () => {
+    const options = { secrets: [], resource: {}, dropQueryString: false }
+    expect(
+      scrubAttributes(
+        { 'gen_ai.usage.input_tokens': 12, tokens_used: 40, time_to_first_token_ms: 5, access_token: 'abc' },
+        options,
+      ),
+    ).toEqual({
+      'gen_ai.usage.input_tokens': 12,
+      tokens_used: 40,
+      time_to_first_token_ms: 5,
+      access_token: REDACTED,
+    })
   })
 
   it('leaves ordinary text alone', () => {

@@ -4,7 +4,10 @@ import { type Resource, resourceFromAttributes } from '@opentelemetry/resources'
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base'
 
 export const REDACTED = '[REDACTED]'
-const SECRET_KEY = /(authorization|cookie|api[-_.]?key|token|secret|password|credential|x-honeycomb-team)/i
+// Keys that hold credentials. `token` only as a whole word at the end (access_token, x-upstash-token),
+// so counters like gen_ai.usage.input_tokens or time_to_first_token_ms stay readable.
+const SECRET_KEY =
+  /(authorization|cookie|api[-_.]?key|(?:^|[._-])token$|secret|password|credential|x-honeycomb-team)/i
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g
 const URL_SECRET_PARAM = /([?&](?:token|key|api_key|apikey|access_token|secret|password|jwt)=)[^&#\s]*/gi
 
@@ -27,7 +30,8 @@ export function scrubAttributes(attributes: Attributes, options: ScrubOptions): 
   const out: Attributes = {}
   for (const [key, value] of Object.entries(attributes)) {
     if (value === undefined) continue
-    if (SECRET_KEY.test(key)) {
+    // Numbers and booleans cannot carry a credential; only string values are redacted by key.
+    if (typeof value === 'string' && SECRET_KEY.test(key)) {
       out[key] = REDACTED
       continue
     }

@@ -1,5 +1,6 @@
 import { OTLPExporter, type ResolveConfigFn, type TraceConfig } from '@microlabs/otel-cf-workers'
 import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base'
+import { memoizeByEnv } from '../env-memo.ts'
 import { ATTR } from './catalogue.ts'
 import { type ResolvedTelemetryConfig, resolveTelemetryConfig, TelemetryConfigError } from './config.ts'
 import { ConsoleSpanExporter, NoopSpanExporter } from './console-exporter.ts'
@@ -10,31 +11,25 @@ export type TelemetryState =
   | { ok: true; config: ResolvedTelemetryConfig }
   | { ok: false; error: TelemetryConfigError; config: undefined }
 
-const resolved = new WeakMap<object, TelemetryState>()
 let loggedError: string | undefined
 
 /**
- * Parses tracing settings once per env object. A bad value never takes the API down: it is
+ * Parses tracing settings once per distinct env. A bad value never takes the API down: it is
  * logged once, tracing is off for the isolate, and /health reports the variable at fault.
  */
-export function telemetryState(env: object): TelemetryState {
-  const cached = resolved.get(env)
-  if (cached) return cached
-  let state: TelemetryState
+export const telemetryState = memoizeByEnv((env): TelemetryState => {
   try {
-    state = { ok: true, config: resolveTelemetryConfig(env as Record<string, unknown>) }
+    return { ok: true, config: resolveTelemetryConfig(env) }
   } catch (error: unknown) {
     const err =
       error instanceof TelemetryConfigError ? error : new TelemetryConfigError('OTEL_*', String(error))
-    state = { ok: false, error: err, config: undefined }
     if (loggedError !== err.message) {
       loggedError = err.message
       console.error(`[telemetry] tracing disabled by a configuration error: ${err.message}`)
     }
+    return { ok: false, error: err, config: undefined }
   }
-  resolved.set(env, state)
-  return state
-}
+})
 
 const disabledConfig: TraceConfig = {
   service: { name: 'wwmaa-backend', namespace: 'wwmaa' },

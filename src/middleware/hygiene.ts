@@ -8,6 +8,20 @@ import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 
 const DEFAULT_MAX_BODY = 65_536
+/** Cloudflare accepts up to 128 KB of headers; no client of this API needs more than 16 KiB. */
+export const MAX_HEADER_BYTES = 16_384
+
+/** 431 for oversized headers: they are logged and traced otherwise, and no real client sends them. */
+export const limitHeaders = createMiddleware<AppEnv>(async (c, next) => {
+  let size = 0
+  c.req.raw.headers.forEach((value, name) => {
+    size += name.length + value.length + 4
+  })
+  if (size > MAX_HEADER_BYTES) {
+    throw new ApiError(431, 'headers_too_large', `Request headers exceed ${MAX_HEADER_BYTES} bytes`)
+  }
+  await next()
+})
 
 /** 413 before a large body is read into memory; the limit is MAX_BODY_BYTES. */
 export const limitBody = createMiddleware<AppEnv>(async (c, next) => {

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import { gunzipSync, inflateSync } from 'node:zlib'
 import { viewerRoutes } from '../viewer/routes.ts'
@@ -44,8 +45,12 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   const store = new TraceStore({ maxTraces, jsonlFile: options.jsonlFile })
   let payloads: ReceivedPayload[] = []
 
+  // Set by the e2e global setup: every payload of the whole run, for the secrets guard.
+  const captureFile = process.env.OTLP_CAPTURE_FILE
+
   function ingest(body: unknown, headers: IncomingHttpHeaders) {
     payloads.push({ headers, body, at: Date.now() })
+    if (captureFile) appendFileSync(captureFile, `${JSON.stringify(body)}\n`)
     if (payloads.length > maxTraces) payloads = payloads.slice(-maxTraces)
     const touched = store.add(flattenPayload(body))
     if (options.print) for (const id of touched) printTrace(store.spans(id) ?? [])

@@ -17,7 +17,10 @@ function freePort(): Promise<number> {
 function groupPids(pgid: number): number[] {
   try {
     const out = execFileSync('ps', ['-o', 'pid=', '-g', String(pgid)], { encoding: 'utf8' })
-    return out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0)
+    return out
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0)
   } catch {
     return []
   }
@@ -93,7 +96,11 @@ describe('npm run dev', () => {
     const { code, signal } = await exited
     expect(code === 0 || signal === 'SIGINT').toBe(true)
     expect(output).not.toMatch(/dev: wrangler exited|stopping the local stack/)
-    await waitFor('every process of the group to exit', async () => (groupPids(pgid).length === 0 ? true : undefined), 15_000)
+    await waitFor(
+      'every process of the group to exit',
+      async () => (groupPids(pgid).length === 0 ? true : undefined),
+      15_000,
+    )
     await expect(fetch(`${base}/health`)).rejects.toThrow()
   }, 120_000)
 })

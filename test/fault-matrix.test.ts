@@ -19,10 +19,17 @@ interface Row {
 }
 
 function parseMatrix(markdown: string): Row[] {
-  const section = markdown.split('<!-- fault-matrix:start -->')[1]?.split('<!-- fault-matrix:end -->')[0] ?? ''
-  const lines = section.split('\n').filter((l) => l.startsWith('|')).slice(2)
+  const section =
+    markdown.split('<!-- fault-matrix:start -->')[1]?.split('<!-- fault-matrix:end -->')[0] ?? ''
+  const lines = section
+    .split('\n')
+    .filter((l) => l.startsWith('|'))
+    .slice(2)
   return lines.map((line) => {
-    const [upstream, fault, status, code, answer, span] = line.split('|').slice(1, -1).map((c) => c.trim())
+    const [upstream, fault, status, code, answer, span] = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim())
     return {
       upstream: upstream as Row['upstream'],
       fault: fault as Row['fault'],
@@ -155,7 +162,9 @@ async function send(row: Row): Promise<{ res: Response; body: unknown; elapsed: 
     collectorMode = row.fault
     h = faultyCollector
   } else {
-    stack[row.upstream === 'upstash' ? 'upstash' : row.upstream === 'zerodb' ? 'zerodb' : 'openai'].faults.set(faultOf(row))
+    stack[
+      row.upstream === 'upstash' ? 'upstash' : row.upstream === 'zerodb' ? 'zerodb' : 'openai'
+    ].faults.set(faultOf(row))
   }
   const started = Date.now()
   try {
@@ -174,7 +183,8 @@ function assertSpan(spans: FlatSpan[], expected: NonNullable<Row['span']>) {
   expect(span, `span ${expected.name} in ${spans.map((s) => s.name).join(', ')}`).toBeDefined()
   if (!span) return
   expect(span.status.code === 2, `${expected.name} error status`).toBe(expected.error)
-  for (const [key, value] of Object.entries(expected.attributes)) expect(String(span.attributes[key])).toBe(value)
+  for (const [key, value] of Object.entries(expected.attributes))
+    expect(String(span.attributes[key])).toBe(value)
   if (expected.fetches !== undefined) {
     const attempts = spans.filter((s) => s.parentSpanId === span.spanId && s.name.startsWith('fetch'))
     expect(attempts).toHaveLength(expected.fetches)
@@ -200,7 +210,8 @@ describe('fault matrix (docs/reliability.md)', () => {
       expect(fallback).toBe(row.answer === 'fallback')
       expect(search.sources.length).toBeGreaterThan(0)
     }
-    if (row.span) assertSpan(await stack.otlp.waitForTrace(traceId, { minSpans: 5, timeoutMs: 10_000 }), row.span)
+    if (row.span)
+      assertSpan(await stack.otlp.waitForTrace(traceId, { minSpans: 5, timeoutMs: 10_000 }), row.span)
     if (row.upstream === 'collector' && row.fault !== 'refused') {
       await expect.poll(() => collectorHits, { timeout: 5000 }).toBeGreaterThan(hitsBefore)
     }

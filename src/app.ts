@@ -13,6 +13,7 @@ import {
 import { traceContext } from './middleware/trace-context.ts'
 import { defaultHook } from './middleware/validation.ts'
 import { mountDocs } from './routes/docs.ts'
+import { documents } from './routes/documents.ts'
 import { health } from './routes/health.ts'
 import { search } from './routes/search.ts'
 
@@ -25,6 +26,7 @@ export function createApp() {
   app.use('/api/*', securityHeaders, auth)
   app.route('/', health)
   app.route('/', search)
+  app.route('/', documents)
   mountDocs(app)
   return app
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { memoizeByEnv } from './env-memo.ts'
+import { ApiError } from './errors.ts'
 
 /**
  * Application settings (upstreams, search, limits), parsed once per env object. Every default is
@@ -42,6 +43,7 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   REQUEST_TIMEOUT_MS: int(100, 120_000).default(25_000),
   MAX_BODY_BYTES: int(256, 10_485_760).default(65_536),
+  MAX_BATCH_BODY_BYTES: int(256, 10_485_760).default(2_097_152),
   ALLOWED_ORIGINS: z.string().default('*'),
 })
 
@@ -69,7 +71,12 @@ export interface ResolvedAppConfig {
   jwtSecret: string
   search: { minScore: number }
   rateLimit: { requests: number; windowSeconds: number }
-  http: { requestTimeoutMs: number; maxBodyBytes: number; allowedOrigins: string[] }
+  http: {
+    requestTimeoutMs: number
+    maxBodyBytes: number
+    maxBatchBodyBytes: number
+    allowedOrigins: string[]
+  }
 }
 
 export class ConfigError extends Error {
@@ -119,6 +126,7 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
     http: {
       requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
       maxBodyBytes: c.MAX_BODY_BYTES,
+      maxBatchBodyBytes: c.MAX_BATCH_BODY_BYTES,
       allowedOrigins: c.ALLOWED_ORIGINS.split(',')
         .map((o) => o.trim())
         .filter(Boolean),
@@ -136,3 +144,28 @@ export const appConfigState = memoizeByEnv((env): ConfigState => {
     return { ok: false, error: error instanceof ConfigError ? error : new ConfigError([String(error)]) }
   }
 })
+
+/** The config, or 503 `not_configured` naming the variables at fault (never their values). */
+export function requireAppConfig(env: object, feature: string): ResolvedAppConfig {
+  const state = appConfigState(env)
+  if (state.ok) return state.config
+  const names = [...new Set(state.error.problems.map((p) => p.split(':')[0]?.trim() ?? p))]
+  throw new ApiError(503, 'not_configured', `${feature} is not configured: check ${names.join(', ')}`)
+}
+
+/**
+ * Builds something from the config once: the parsed config object is stable across requests,
+ * unlike env, which otel-cf-workers hands over as a fresh Proxy each time.
+ */
+export function perConfig<T extends object>(build: (config: ResolvedAppConfig) => T, feature: string) {
+  const built = new WeakMap<ResolvedAppConfig, T>()
+  return (env: object): T => {
+    const config = requireAppConfig(env, feature)
+    let value = built.get(config)
+    if (!value) {
+      value = build(config)
+      built.set(config, value)
+    }
+    return value
+  }
+}

@@ -23,10 +23,15 @@ export const limitHeaders = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-/** 413 before a large body is read into memory; the limit is MAX_BODY_BYTES. */
+/** 413 before a large body is read into memory: MAX_BODY_BYTES, or MAX_BATCH_BODY_BYTES for batches. */
 export const limitBody = createMiddleware<AppEnv>(async (c, next) => {
   const state = appConfigState(c.env)
-  const maxSize = state.ok ? state.config.http.maxBodyBytes : DEFAULT_MAX_BODY
+  const batch = c.req.path.endsWith('/batch')
+  const maxSize = state.ok
+    ? batch
+      ? state.config.http.maxBatchBodyBytes
+      : state.config.http.maxBodyBytes
+    : DEFAULT_MAX_BODY
   return bodyLimit({
     maxSize,
     onError: () => {
@@ -56,6 +61,7 @@ export const corsFromConfig: MiddlewareHandler<AppEnv> = async (c, next) => {
       'x-trace-id',
       'traceresponse',
       'Retry-After',
+      'Idempotent-Replayed',
       'X-RateLimit-Limit',
       'X-RateLimit-Remaining',
       'X-RateLimit-Reset',

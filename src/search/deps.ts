@@ -3,8 +3,7 @@ import { CacheClient } from '../clients/cache.ts'
 import type { FetchLike } from '../clients/fetch.ts'
 import { OpenAiClient } from '../clients/openai.ts'
 import { ZeroDbClient } from '../clients/zerodb/client.ts'
-import { appConfigState, type ResolvedAppConfig } from '../config.ts'
-import { ApiError } from '../errors.ts'
+import { perConfig, type ResolvedAppConfig } from '../config.ts'
 
 /** Everything the pipeline talks to, built from configuration once per env object. */
 export interface SearchDeps {
@@ -43,20 +42,5 @@ export function createSearchDeps(config: ResolvedAppConfig, overrides: DepsOverr
   }
 }
 
-const built = new WeakMap<object, SearchDeps>()
-
-/** Throws 503 `not_configured` naming the variables at fault (never their values). */
-export function searchDeps(env: object): SearchDeps {
-  const state = appConfigState(env)
-  if (!state.ok) {
-    const names = [...new Set(state.error.problems.map((p) => p.split(':')[0]?.trim() ?? p))]
-    throw new ApiError(503, 'not_configured', `Search is not configured: check ${names.join(', ')}`)
-  }
-  // Keyed by the parsed config, which is stable across requests (env itself is a fresh Proxy each time).
-  let deps = built.get(state.config)
-  if (!deps) {
-    deps = createSearchDeps(state.config)
-    built.set(state.config, deps)
-  }
-  return deps
-}
+/** 503 `not_configured` naming the variables at fault (never their values). */
+export const searchDeps = perConfig((config) => createSearchDeps(config), 'Search')

@@ -31,12 +31,19 @@ afterAll(() => stack?.stop())
 /** Through the same wire protocols the Worker uses: openai SDK embeddings, then ZeroDB search. */
 async function top5(question: string): Promise<string[]> {
   const openai = new OpenAI({ baseURL: stack.env.OPENAI_BASE_URL, apiKey: stack.env.OPENAI_API_KEY ?? '' })
-  const { data } = await openai.embeddings.create({ model: 'text-embedding-3-small', input: question, dimensions: 1536 })
-  const res = await fetch(`${stack.zerodb.url}/v1/public/${stack.env.ZERODB_PROJECT_ID}/database/vectors/search`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': stack.env.ZERODB_API_KEY ?? '' },
-    body: JSON.stringify({ query_vector: data[0]?.embedding, namespace: 'wwmaa', limit: 5 }),
+  const { data } = await openai.embeddings.create({
+    model: 'text-embedding-3-small',
+    input: question,
+    dimensions: 1536,
   })
+  const res = await fetch(
+    `${stack.zerodb.url}/v1/public/${stack.env.ZERODB_PROJECT_ID}/database/vectors/search`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': stack.env.ZERODB_API_KEY ?? '' },
+      body: JSON.stringify({ query_vector: data[0]?.embedding, namespace: 'wwmaa', limit: 5 }),
+    },
+  )
   expect(res.status).toBe(200)
   const body = (await res.json()) as { vectors: SearchHit[] }
   return body.vectors.map((v) => v.vector_metadata.document_id)
@@ -47,7 +54,10 @@ describe('retrieval over the seeded corpus', () => {
     expect(questions.length).toBeGreaterThanOrEqual(15)
   })
 
-  it.each(questions.map((q) => [q.question, q.expected_id]))('finds the answer to "%s" (%s) in the top 5', async (question, expected) => {
-    expect(await top5(question)).toContain(expected)
-  })
+  it.each(questions.map((q) => [q.question, q.expected_id]))(
+    'finds the answer to "%s" (%s) in the top 5',
+    async (question, expected) => {
+      expect(await top5(question)).toContain(expected)
+    },
+  )
 })

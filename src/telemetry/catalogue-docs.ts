@@ -17,7 +17,6 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   httpStatus: 'Root span and fetch spans: the response status.',
   urlPath: 'Root span: the raw path.',
   userAgent: 'Root span: the caller’s User-Agent.',
-  clientAddress: 'Reserved: the client IP is never recorded, only its SHA-256 in the query log.',
   userId: 'Root and every `search.*`/`documents.*` span: JWT `sub`, or `anonymous`.',
   userRole: 'Root and every `search.*`/`documents.*` span: JWT `role`, or `anonymous`.',
   userRoles: 'The same role as a one-element array (current semconv `user.roles`).',
@@ -91,7 +90,6 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   corpusVersion: '`documents.*`: the corpus version after the write (part of every search cache key).',
   corpusBumpFailed: '`documents.*`: the corpus version could not be bumped (cached answers expire by TTL).',
   healthStatus: '`GET /health`: `healthy` or `degraded`.',
-  samplingReason: 'Reserved: why a trace was kept (`head_sampled`, `error`, `slow`).',
 }
 
 export interface SpanDoc {

@@ -4,7 +4,6 @@
  * from this module and a test fails when the two disagree.
  */
 import {
-  ATTR_CLIENT_ADDRESS,
   ATTR_DB_COLLECTION_NAME,
   ATTR_DB_OPERATION_NAME,
   ATTR_DB_SYSTEM_NAME,
@@ -89,7 +88,6 @@ export const ATTR = {
   httpStatus: ATTR_HTTP_RESPONSE_STATUS_CODE,
   urlPath: ATTR_URL_PATH,
   userAgent: ATTR_USER_AGENT_ORIGINAL,
-  clientAddress: ATTR_CLIENT_ADDRESS,
   // User
   userId: ATTR_USER_ID,
   userRole: 'user.role',
@@ -168,8 +166,6 @@ export const ATTR = {
   corpusVersion: 'corpus.version',
   corpusBumpFailed: 'corpus.bump_failed',
   healthStatus: 'health.status',
-  // Sampling
-  samplingReason: 'sampling.reason',
 } as const
 
 /** Span event names. */

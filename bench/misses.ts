@@ -1,0 +1,135 @@
+import type { LocalStack } from '../local/stack.ts'
+import { interleave, type Reply, type Series, summarize, type Target } from './measure.ts'
+import type { OtlpTap } from './otlp-tap.ts'
+import { type PayloadProfile, payloadProfile, type SpanProfileRow, spanProfile } from './profile.ts'
+import type { RunningVariant } from './variants.ts'
+
+/**
+ * Cache misses with production-like upstream latencies injected through the local servers' fault
+ * controllers, and what a miss trace costs on the wire.
+ */
+export const INJECTED = {
+  embedding: { server: 'openai', match: '/v1/embeddings', latencyMs: 50 },
+  vectorSearch: { server: 'zerodb', match: '/vectors/search', latencyMs: 30 },
+  chat: { server: 'openai', match: '/v1/chat/completions', latencyMs: 300 },
+  mediaQuery: { server: 'zerodb', match: '/tables/media/query', latencyMs: 40 },
+} as const
+
+/** embedding → vector search → (answer ‖ media). */
+export const CRITICAL_PATH_MS =
+  INJECTED.embedding.latencyMs +
+  INJECTED.vectorSearch.latencyMs +
+  Math.max(INJECTED.chat.latencyMs, INJECTED.mediaQuery.latencyMs)
+
+/** host:port → name of the local upstream, to label otel-cf-workers' automatic fetch spans. */
+export function upstreamHosts(stack: LocalStack): Record<string, string> {
+  const named = {
+    zerodb: stack.zerodb.url,
+    openai: stack.openai.url,
+    upstash: stack.upstash.url,
+    otlp: stack.otlp.url,
+  }
+  return Object.fromEntries(Object.entries(named).map(([name, url]) => [new URL(url).host, `<${name}>`]))
+}
+
+let counter = 0
+/** A seeded question with a unique suffix: new cache key and new embedding-cache key. */
+export function freshMissBody(): string {
+  counter += 1
+  const query = `how do I tie my belt bench ${process.pid}x${Date.now().toString(36)}x${counter}`
+  return JSON.stringify({ query, bypass_cache: true })
+}
+
+export function checkMiss(reply: Reply): string | undefined {
+  if (reply.status !== 200) return `status ${reply.status}: ${reply.body.slice(0, 200)}`
+  if (!reply.body.includes('"cached":false')) return `not a miss: ${reply.body.slice(0, 200)}`
+  return undefined
+}
+
+export interface MissResult {
+  series: Map<string, Series>
+  traces: {
+    variant: string
+    sampled: number
+    found: number
+    spans: ReturnType<typeof summarize>
+    bytes: ReturnType<typeof summarize>
+    /** JSON.stringify length of the receiver's parsed payloads: a cross-check of the raw bytes. */
+    stringifyBytesP50: number
+    /** Median duration per span name over the miss traces. */
+    profile: SpanProfileRow[]
+    /** Bytes per part of one miss trace's payload. */
+    payload: PayloadProfile | undefined
+  }
+}
+
+export async function measureMisses(
+  stack: LocalStack,
+  tap: OtlpTap,
+  variants: RunningVariant[],
+  options: { perTarget: number; warmup: number; traceVariant: string },
+): Promise<MissResult> {
+  const traceIds: string[] = []
+  const targets: Target[] = variants.map((v) => ({
+    key: `${v.name}.miss`,
+    url: `${v.url}/api/search/query`,
+    method: 'POST',
+    body: freshMissBody,
+    check: checkMiss,
+    onReply: (reply) => {
+      const id = reply.headers['x-trace-id']
+      if (v.name === options.traceVariant && typeof id === 'string') traceIds.push(id.toLowerCase())
+    },
+  }))
+  for (const f of Object.values(INJECTED)) {
+    stack[f.server].faults.set({ match: f.match, latencyMs: f.latencyMs })
+  }
+  let series: Map<string, Series>
+  try {
+    stack.otlp.clear()
+    tap.reset()
+    tap.capture(true)
+    series = await interleave(targets, { perTarget: options.perTarget, batch: 2, warmup: options.warmup })
+    // Exports happen after the response, once the background steps end: wait for every trace.
+    await Promise.allSettled(traceIds.map((id) => stack.otlp.waitForTrace(id, { timeoutMs: 15_000 })))
+    await new Promise((r) => setTimeout(r, 500))
+  } finally {
+    tap.capture(false)
+    for (const f of Object.values(INJECTED)) stack[f.server].faults.clear()
+  }
+
+  const traces = stack.otlp.traces()
+  const posts = tap.captured().filter((p) => p.variant === options.traceVariant)
+  const payloads = stack.otlp.payloads().map((p) => ({ body: p.body, text: JSON.stringify(p.body) }))
+  const spans: number[] = []
+  const bytes: number[] = []
+  const stringified: number[] = []
+  const found: NonNullable<ReturnType<typeof traces.get>>[] = []
+  for (const id of traceIds) {
+    const trace = traces.get(id)
+    if (!trace) continue
+    found.push(trace)
+    spans.push(trace.length)
+    // One POST per trace is what otel-cf-workers sends; a POST with several traces is shared out.
+    bytes.push(
+      posts.filter((p) => p.traceIds.includes(id)).reduce((sum, p) => sum + p.bytes / p.traceIds.length, 0),
+    )
+    const mine = payloads.filter((p) => p.text.includes(`"traceId":"${id}"`))
+    stringified.push(mine.reduce((sum, p) => sum + p.text.length, 0))
+  }
+  const lastId = traceIds.findLast((id) => traces.has(id))
+  const lastPayload = payloads.find((p) => lastId && p.text.includes(`"traceId":"${lastId}"`))
+  return {
+    series,
+    traces: {
+      variant: options.traceVariant,
+      sampled: traceIds.length,
+      found: spans.length,
+      spans: summarize(spans),
+      bytes: summarize(bytes),
+      stringifyBytesP50: summarize(stringified).p50,
+      profile: spanProfile(found, upstreamHosts(stack)),
+      payload: lastPayload ? payloadProfile(lastPayload.body) : undefined,
+    },
+  }
+}

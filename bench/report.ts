@@ -1,0 +1,230 @@
+import { cpus, loadavg } from 'node:os'
+import type { BundleReport } from './bundle.ts'
+import type { Summary } from './measure.ts'
+import type { MissResult } from './misses.ts'
+import type { SpanProfileRow } from './profile.ts'
+import type { ThroughputResult } from './throughput.ts'
+
+/** The figures, their targets, and the human table + machine JSON that `npm run bench` prints. */
+export const FIGURES = [
+  'overhead_full',
+  'overhead_prod',
+  'throughput_ratio',
+  'miss_minus_critical_ms',
+  'hit_over_health',
+  'bundle_gzip_kib',
+  'spans_per_miss_trace',
+  'otlp_bytes_per_miss_trace',
+] as const
+export type Figure = (typeof FIGURES)[number]
+
+/** `max`: the figure must be at most the target; `min`: at least. */
+export const TARGETS: Record<Figure, { op: 'max' | 'min'; value: number }> = {
+  overhead_full: { op: 'max', value: 1.03 },
+  overhead_prod: { op: 'max', value: 1.01 },
+  throughput_ratio: { op: 'min', value: 0.9 },
+  miss_minus_critical_ms: { op: 'max', value: 10 },
+  hit_over_health: { op: 'max', value: 1.5 },
+  bundle_gzip_kib: { op: 'max', value: 200 },
+  spans_per_miss_trace: { op: 'max', value: 30 },
+  otlp_bytes_per_miss_trace: { op: 'max', value: 24_576 },
+}
+
+export interface Machine {
+  nproc: number
+  cpu: string
+  node: string
+  loadavg_start: number[]
+  loadavg_end?: number[]
+}
+
+export function machine(cpuModel: string): Machine {
+  return {
+    nproc: cpus().length,
+    cpu: cpuModel,
+    node: process.version,
+    loadavg_start: loadavg().map((l) => round(l, 2)),
+  }
+}
+
+export interface Details {
+  latency: Record<string, Summary & { rejected: number; firstProblem?: string }>
+  throughput: Record<string, ThroughputResult>
+  exports: Record<string, { posts: number; bytes: number; empty: number; requests: number }>
+  /** Median span durations of cache-hit traces of the `full` variant. */
+  hitProfile: SpanProfileRow[]
+  missTraces: MissResult['traces'] | Record<string, never>
+  bundle: BundleReport | { error: string }
+}
+
+export function round(n: number, digits = 3): number {
+  if (!Number.isFinite(n)) return n
+  const f = 10 ** digits
+  return Math.round(n * f) / f
+}
+
+export function isMet(figure: Figure, value: number): boolean {
+  if (!Number.isFinite(value)) return false
+  const t = TARGETS[figure]
+  return t.op === 'max' ? value <= t.value : value >= t.value
+}
+
+export function buildResult(
+  figures: Record<Figure, number>,
+  meta: { date: string; quick: boolean; machine: Machine },
+  details: Details,
+) {
+  const rounded = Object.fromEntries(FIGURES.map((f) => [f, round(figures[f])])) as Record<Figure, number>
+  return {
+    ...rounded,
+    targets: Object.fromEntries(
+      FIGURES.map((f) => [f, `${TARGETS[f].op === 'max' ? '<=' : '>='} ${TARGETS[f].value}`]),
+    ),
+    met: Object.fromEntries(FIGURES.map((f) => [f, isMet(f, figures[f])])) as Record<Figure, boolean>,
+    date: meta.date,
+    quick: meta.quick,
+    machine: meta.machine,
+    ...details,
+  }
+}
+export type BenchResult = ReturnType<typeof buildResult>
+
+export function missingFigures(figures: Record<Figure, number>): Figure[] {
+  return FIGURES.filter((f) => !Number.isFinite(figures[f]))
+}
+
+function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n')
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return 'n/a'
+  if (Number.isInteger(n)) return String(n)
+  return Math.abs(n) >= 100 ? n.toFixed(1) : n.toFixed(2)
+}
+
+export function renderTable(result: BenchResult): string {
+  const out: string[] = []
+  out.push(
+    `WWMAA edge search benchmark — ${result.date}${result.quick ? ' (quick)' : ''} — ` +
+      `${result.machine.nproc} × ${result.machine.cpu}, Node ${result.machine.node}, ` +
+      `load ${result.machine.loadavg_start.join('/')} → ${(result.machine.loadavg_end ?? []).join('/')}`,
+  )
+  out.push('', 'Latency (ms, sequential keep-alive requests, interleaved in batches)')
+  out.push(
+    table(
+      ['series', 'count', 'rejected', 'p50', 'p95', 'p99', 'mean', 'max'],
+      Object.entries(result.latency).map(([k, s]) => [
+        k,
+        s.count,
+        s.rejected,
+        s.p50,
+        s.p95,
+        s.p99,
+        s.mean,
+        s.max,
+      ]),
+    ),
+  )
+  out.push('', 'Throughput (cache hits, autocannon, 20 connections, interleaved slots)')
+  out.push(
+    table(
+      ['variant', 'req/s', 'requests', 'seconds', 'non2xx', 'errors', 'not hit', 'p50 ms', 'p99 ms'],
+      Object.values(result.throughput).map((t) => [
+        t.key,
+        t.rps,
+        t.requests,
+        t.seconds,
+        t.non2xx,
+        t.errors,
+        t.mismatches,
+        t.latencyP50,
+        t.latencyP99,
+      ]),
+    ),
+  )
+  out.push(
+    '',
+    'Exports seen by the OTLP tap up to the end of the latency phase (one POST per exported trace)',
+  )
+  out.push(
+    table(
+      ['variant', 'requests', 'POSTs', 'empty POSTs', 'traces exported %', 'bytes'],
+      Object.entries(result.exports).map(([k, e]) => [
+        k,
+        e.requests,
+        e.posts,
+        e.empty,
+        e.requests ? (100 * (e.posts - e.empty)) / e.requests : Number.NaN,
+        e.bytes,
+      ]),
+    ),
+  )
+  if (result.hitProfile.length > 0) {
+    out.push(
+      '',
+      'Cache-hit trace profile (full variant, median span duration; CPU-only spans read 0 in workerd)',
+    )
+    out.push(
+      table(
+        ['span', 'per trace', 'p50 ms'],
+        result.hitProfile.map((r) => [r.name, r.perTrace, r.p50Ms]),
+      ),
+    )
+  }
+  const miss = result.missTraces
+  if ('profile' in miss) {
+    out.push(
+      '',
+      `Cache-miss trace profile (${miss.found}/${miss.sampled} traces of the ${miss.variant} variant)`,
+    )
+    out.push(
+      table(
+        ['span', 'per trace', 'p50 ms'],
+        miss.profile.map((r) => [r.name, r.perTrace, r.p50Ms]),
+      ),
+    )
+    const p = miss.payload
+    if (p) {
+      out.push(
+        '',
+        `One miss trace on the wire: ${p.bytes} B JSON, ${p.spans} spans; resource ${p.resourceBytes} B, ` +
+          `spans ${p.spanBytes} B (attributes ${p.attributeBytes} B, events ${p.eventBytes} B)`,
+      )
+      out.push(
+        table(
+          ['attribute', 'count', 'bytes'],
+          p.topAttributes.map((a) => [a.key, a.count, a.bytes]),
+        ),
+      )
+    }
+  }
+  const bundle = result.bundle
+  if ('build' in bundle) {
+    const min = bundle.minified
+      ? `; with --minify ${bundle.minified.totalKiB} KiB / gzip ${bundle.minified.gzipKiB} KiB`
+      : ''
+    out.push(
+      '',
+      `Bundle (wrangler deploy --dry-run): ${bundle.build.totalKiB} KiB / gzip ${bundle.build.gzipKiB} KiB${min}`,
+    )
+    out.push(
+      table(
+        ['package', 'KiB (unminified)', 'share %'],
+        bundle.build.byPackage.slice(0, 10).map((p) => [p.name, p.kib, 100 * p.share]),
+      ),
+    )
+  }
+  out.push('', 'Figures')
+  out.push(
+    table(
+      ['figure', 'value', 'target', 'met'],
+      FIGURES.map((f) => [f, result[f], result.targets[f] ?? '', result.met[f] ? 'yes' : 'NO']),
+    ),
+  )
+  return out.join('\n')
+}

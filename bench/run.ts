@@ -1,0 +1,233 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
+import { type BundleReport, measureBundle } from './bundle.ts'
+import { closeAgents, interleave, type Reply, sentTo, summarize, type Target, timed } from './measure.ts'
+import { CRITICAL_PATH_MS, measureMisses, upstreamHosts } from './misses.ts'
+import { spanProfile } from './profile.ts'
+import {
+  buildResult,
+  type Details,
+  FIGURES,
+  type Figure,
+  machine,
+  missingFigures,
+  renderTable,
+  round,
+} from './report.ts'
+import { measureThroughput } from './throughput.ts'
+import { type RunningVariant, startBenchEnv } from './variants.ts'
+
+/**
+ * `npm run bench [-- --quick] [-- --out file]`: tracing overhead of the instrumented Worker, side
+ * by side with the same Worker untraced. Progress goes to stderr; stdout gets the table and, on
+ * its last line, the same figures as one JSON object (also written to --out).
+ */
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results.json' },
+  },
+})
+const quick = args.quick ?? false
+const outFile = args.out ?? 'bench/results.json'
+
+const PLAN = quick
+  ? {
+      warmup: 30,
+      perTarget: 200,
+      batch: 20,
+      tpRounds: 1,
+      tpSeconds: 2,
+      tpWarmup: 1,
+      misses: 6,
+      missWarmup: 1,
+    }
+  : {
+      warmup: 200,
+      perTarget: 2000,
+      batch: 20,
+      tpRounds: 4,
+      tpSeconds: 5,
+      tpWarmup: 2,
+      misses: 40,
+      missWarmup: 2,
+    }
+const CONNECTIONS = 20
+const HIT_BODY = JSON.stringify({ query: 'how do I tie my belt' })
+
+const startedAt = Date.now()
+const log = (line: string) =>
+  process.stderr.write(`[bench +${((Date.now() - startedAt) / 1000).toFixed(0)}s] ${line}\n`)
+
+function cpuModel(): string {
+  try {
+    return /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+const checkHit = (reply: Reply) =>
+  reply.status !== 200
+    ? `status ${reply.status}: ${reply.body.slice(0, 200)}`
+    : reply.body.includes('"cached":true')
+      ? undefined
+      : `not a cache hit: ${reply.body.slice(0, 200)}`
+const checkOk = (reply: Reply) => (reply.status === 200 ? undefined : `status ${reply.status}`)
+
+/** Trace ids of the last cache hits of the `full` variant, for the span profile. */
+const hitTraceIds: string[] = []
+const hitTarget = (v: RunningVariant): Target => ({
+  key: `${v.name}.hit`,
+  url: `${v.url}/api/search/query`,
+  method: 'POST',
+  body: HIT_BODY,
+  check: checkHit,
+  onReply: (reply) => {
+    const id = reply.headers['x-trace-id']
+    if (v.name !== 'full' || typeof id !== 'string') return
+    hitTraceIds.push(id.toLowerCase())
+    if (hitTraceIds.length > 200) hitTraceIds.shift()
+  },
+})
+const healthTarget = (v: RunningVariant): Target => ({
+  key: `${v.name}.health`,
+  url: `${v.url}/health`,
+  method: 'GET',
+  check: checkOk,
+})
+
+/** The first request of a fresh workerd compiles the Worker; the second must be a cache hit. */
+async function prime(variants: RunningVariant[]): Promise<void> {
+  for (const v of variants) {
+    for (let i = 0; i < 2; i++) {
+      const { reply, ms } = await timed(hitTarget(v))
+      log(`prime ${v.name} #${i + 1}: ${reply.status} in ${ms.toFixed(0)} ms`)
+      if (i === 1 && checkHit(reply)) log(`  warning: ${checkHit(reply)}`)
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const host = machine(cpuModel())
+  const figures = Object.fromEntries(FIGURES.map((f) => [f, Number.NaN])) as Record<Figure, number>
+  const details: Details = {
+    latency: {},
+    throughput: {},
+    exports: {},
+    hitProfile: [],
+    missTraces: {},
+    bundle: { error: 'not run' },
+  }
+
+  log('bundle: wrangler deploy --dry-run')
+  try {
+    const bundle: BundleReport = await measureBundle({ minified: !quick })
+    figures.bundle_gzip_kib = bundle.build.gzipKiB
+    details.bundle = { ...bundle, build: { ...bundle.build, byPackage: bundle.build.byPackage.slice(0, 15) } }
+  } catch (err) {
+    details.bundle = { error: (err as Error).message }
+    log(`bundle failed: ${(err as Error).message}`)
+  }
+
+  const env = await startBenchEnv(log)
+  const stopEnv = () => env.stop().catch(() => undefined)
+  process.once('SIGINT', () => void stopEnv().then(() => process.exit(130)))
+  try {
+    const { variants, tap } = env
+    await prime(variants)
+
+    log(
+      `latency: ${PLAN.perTarget} cache hits and ${PLAN.perTarget} /health per variant, batches of ${PLAN.batch}`,
+    )
+    const latency = await interleave([...variants.map(hitTarget), ...variants.map(healthTarget)], {
+      perTarget: PLAN.perTarget,
+      batch: PLAN.batch,
+      warmup: PLAN.warmup,
+      onRound: (done, total) => {
+        if (done % 25 === 0 || done === total) log(`  latency round ${done}/${total}`)
+      },
+    })
+    for (const [key, s] of latency) {
+      details.latency[key] = { ...summarize(s.samples), rejected: s.rejected, firstProblem: s.firstProblem }
+    }
+
+    // Export rate: every request so far (priming, warm-up, hits, /health) against the POSTs the tap
+    // saw, after a moment for the last exports (waitUntil, after the responses) to land.
+    await new Promise((r) => setTimeout(r, 1000))
+    const totals = tap.totals()
+    const received = env.stack.otlp.traces()
+    details.hitProfile = spanProfile(
+      hitTraceIds.flatMap((id) => {
+        const trace = received.get(id)
+        return trace ? [trace] : []
+      }),
+      upstreamHosts(env.stack),
+    )
+    for (const v of variants) {
+      details.exports[v.name] = {
+        ...(totals.get(v.name) ?? { posts: 0, bytes: 0, empty: 0 }),
+        requests: sentTo(v.url),
+      }
+    }
+
+    log(`throughput: ${CONNECTIONS} connections, ${PLAN.tpRounds} × ${PLAN.tpSeconds} s per variant`)
+    const tp = await measureThroughput(
+      variants.map((v) => ({ key: v.name, url: `${v.url}/api/search/query`, body: HIT_BODY })),
+      {
+        connections: CONNECTIONS,
+        secondsPerSlot: PLAN.tpSeconds,
+        rounds: PLAN.tpRounds,
+        warmupSeconds: PLAN.tpWarmup,
+        log,
+      },
+    )
+    for (const [key, t] of tp) details.throughput[key] = { ...t, rps: round(t.rps, 1) }
+    log(
+      `misses: ${PLAN.misses} per variant with injected upstream latencies (critical path ${CRITICAL_PATH_MS} ms)`,
+    )
+    const misses = await measureMisses(env.stack, tap, variants, {
+      perTarget: PLAN.misses,
+      warmup: PLAN.missWarmup,
+      traceVariant: 'full',
+    })
+    for (const [key, s] of misses.series) {
+      details.latency[key] = { ...summarize(s.samples), rejected: s.rejected, firstProblem: s.firstProblem }
+    }
+    details.missTraces = misses.traces
+
+    const p50 = (key: string) => details.latency[key]?.p50 ?? Number.NaN
+    figures.overhead_full = p50('full.hit') / p50('off.hit')
+    figures.overhead_prod = p50('prod.hit') / p50('off.hit')
+    figures.throughput_ratio = (tp.get('full')?.rps ?? Number.NaN) / (tp.get('off')?.rps ?? Number.NaN)
+    figures.miss_minus_critical_ms = p50('full.miss') - CRITICAL_PATH_MS
+    figures.hit_over_health = p50('full.hit') / p50('full.health')
+    figures.spans_per_miss_trace = misses.traces.found ? misses.traces.spans.p50 : Number.NaN
+    figures.otlp_bytes_per_miss_trace = misses.traces.found ? misses.traces.bytes.p50 : Number.NaN
+  } finally {
+    closeAgents()
+    await stopEnv()
+  }
+
+  host.loadavg_end = loadavg().map((l) => round(l, 2))
+  const result = buildResult(figures, { date: new Date().toISOString(), quick, machine: host }, details)
+  writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`)
+  process.stdout.write(`${renderTable(result)}\n\n`)
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  const missing = missingFigures(figures)
+  if (missing.length > 0) {
+    log(`missing figures: ${missing.join(', ')}`)
+    return 1
+  }
+  log(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; results in ${outFile}`)
+  return 0
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,104 @@
+import autocannon from 'autocannon'
+
+/**
+ * Closed-loop throughput with autocannon's programmatic API: `connections` concurrent keep-alive
+ * connections for a fixed duration per slot, the variants alternating slot by slot (the first
+ * one rotating each round). A reply counts only when it is a 2xx whose body is a cache hit.
+ */
+export interface ThroughputTarget {
+  key: string
+  url: string
+  body: string
+}
+
+export interface ThroughputResult {
+  key: string
+  /** Accepted replies (2xx and a cache hit) per second over all slots. */
+  rps: number
+  requests: number
+  seconds: number
+  slots: number
+  non2xx: number
+  errors: number
+  /** 2xx replies that were not cache hits. */
+  mismatches: number
+  /** autocannon's latency percentiles, ms, averaged over the slots. */
+  latencyP50: number
+  latencyP99: number
+}
+
+export interface ThroughputOptions {
+  connections: number
+  secondsPerSlot: number
+  rounds: number
+  warmupSeconds?: number
+  log?: (line: string) => void
+}
+
+const isHit = (body: string | Buffer | undefined) => String(body ?? '').includes('"cached":true')
+
+function run(target: ThroughputTarget, connections: number, seconds: number) {
+  return autocannon({
+    url: target.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: target.body,
+    connections,
+    duration: seconds,
+    timeout: 30,
+    verifyBody: isHit,
+  })
+}
+
+export async function measureThroughput(
+  targets: ThroughputTarget[],
+  options: ThroughputOptions,
+): Promise<Map<string, ThroughputResult>> {
+  const { connections, secondsPerSlot, rounds } = options
+  if (options.warmupSeconds) {
+    for (const target of targets) await run(target, connections, options.warmupSeconds)
+  }
+  const totals = new Map<string, ThroughputResult>(
+    targets.map((t) => [
+      t.key,
+      {
+        key: t.key,
+        rps: 0,
+        requests: 0,
+        seconds: 0,
+        slots: 0,
+        non2xx: 0,
+        errors: 0,
+        mismatches: 0,
+        latencyP50: 0,
+        latencyP99: 0,
+      },
+    ]),
+  )
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[(i + round) % targets.length]!
+      const r = await run(target, connections, secondsPerSlot)
+      const t = totals.get(target.key)!
+      t.requests += r['2xx'] - r.mismatches
+      t.seconds += r.duration
+      t.slots += 1
+      t.non2xx += r.non2xx
+      t.errors += r.errors
+      t.mismatches += r.mismatches
+      t.latencyP50 += r.latency.p50
+      t.latencyP99 += r.latency.p99
+      const stalled =
+        r['2xx'] === 0 ? ` — no reply in ${r.duration} s (${r.requests.sent} sent): stalled` : ''
+      options.log?.(
+        `  throughput round ${round + 1}/${rounds} ${target.key}: ${(r['2xx'] / r.duration).toFixed(0)} req/s${stalled}`,
+      )
+    }
+  }
+  for (const t of totals.values()) {
+    t.rps = t.seconds > 0 ? t.requests / t.seconds : Number.NaN
+    t.latencyP50 /= t.slots || 1
+    t.latencyP99 /= t.slots || 1
+  }
+  return totals
+}

@@ -1,0 +1,130 @@
+import { unstable_startWorker } from 'wrangler'
+import { seedCorpus } from '../local/seed.ts'
+import { type LocalStack, startLocalStack } from '../local/stack.ts'
+import { type OtlpTap, startOtlpTap } from './otlp-tap.ts'
+
+/**
+ * The Workers under test: the same src/index.ts (instrument()-wrapped) through wrangler's
+ * `unstable_startWorker` (the engine of `wrangler dev`), one workerd per variant, all running at
+ * once against one local stack, so that the measurements can alternate between them.
+ */
+export type VariantName = 'off' | 'full' | 'prod'
+
+export interface VariantSpec {
+  name: VariantName
+  label: string
+  vars: Record<string, string>
+}
+
+export const VARIANTS: readonly VariantSpec[] = [
+  {
+    name: 'off',
+    label: 'tracing off (OTEL_SDK_DISABLED=true)',
+    vars: { OTEL_SDK_DISABLED: 'true' },
+  },
+  {
+    name: 'full',
+    label: 'tracing 100% (parentbased_always_on), OTLP/HTTP JSON to the receiver',
+    vars: {
+      OTEL_DEPLOYMENT_ENVIRONMENT: 'development',
+      OTEL_EXPORTER_TYPE: 'http',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    },
+  },
+  {
+    name: 'prod',
+    label: 'production defaults (parentbased_traceidratio 0.1 + tail), OTLP/HTTP JSON',
+    vars: { OTEL_DEPLOYMENT_ENVIRONMENT: 'production', OTEL_EXPORTER_TYPE: 'http' },
+  },
+]
+
+/** Settings shared by every variant: no rate limiting, hits stay hits for the whole run. */
+export const BENCH_VARS: Record<string, string> = {
+  JWT_SECRET: 'bench-jwt-secret-0123456789abcdef',
+  RATE_LIMIT_REQUESTS: '100000',
+  RATE_LIMIT_WINDOW_SECONDS: '1',
+  SEARCH_CACHE_TTL_SECONDS: '86400',
+  CACHE_TIMEOUT_MS: '2000',
+}
+
+export interface RunningVariant extends VariantSpec {
+  url: string
+  dispose(): Promise<void>
+}
+
+export interface BenchEnv {
+  stack: LocalStack
+  tap: OtlpTap
+  variants: RunningVariant[]
+  stop(): Promise<void>
+}
+
+export async function startBenchEnv(log: (line: string) => void): Promise<BenchEnv> {
+  // Offline: without this, every workerd start tries to download the `Request.cf` placeholder.
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false'
+  const stack = await startLocalStack({ maxTraces: 5000 })
+  const cleanup: Array<() => Promise<void>> = [() => stack.stop()]
+  const stop = async () => {
+    for (const fn of cleanup.reverse()) await fn().catch(() => undefined)
+  }
+  try {
+    const tap = await startOtlpTap(stack.otlp.url)
+    cleanup.push(() => tap.close())
+    const seeded = await seedCorpus({
+      zerodbUrl: stack.zerodb.url,
+      apiKey: stack.env.ZERODB_API_KEY ?? '',
+      projectId: stack.env.ZERODB_PROJECT_ID ?? '',
+      openaiBaseUrl: stack.env.OPENAI_BASE_URL ?? '',
+      openaiKey: stack.env.OPENAI_API_KEY ?? '',
+    })
+    log(`seeded ${seeded.documents} documents (${seeded.vectors} vectors)`)
+    const started = Date.now()
+    const settled = await Promise.allSettled(
+      VARIANTS.map((spec) =>
+        startVariant(spec, {
+          ...stack.env,
+          ...BENCH_VARS,
+          OTEL_EXPORTER_OTLP_ENDPOINT: tap.endpoint(spec.name),
+        }),
+      ),
+    )
+    const variants: RunningVariant[] = []
+    for (const s of settled) {
+      if (s.status === 'fulfilled') {
+        variants.push(s.value)
+        cleanup.push(() => s.value.dispose())
+      }
+    }
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+    if (failed) throw failed.reason
+    log(`started ${variants.length} Workers in ${Date.now() - started} ms`)
+    return { stack, tap, variants, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+async function startVariant(spec: VariantSpec, base: Record<string, string>): Promise<RunningVariant> {
+  const vars = { ...base, ...spec.vars }
+  const worker = await unstable_startWorker({
+    config: 'wrangler.toml',
+    envFiles: [],
+    bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
+    dev: {
+      server: { hostname: '127.0.0.1', port: 0 },
+      inspector: false,
+      watch: false,
+      persist: false,
+      logLevel: 'error',
+    },
+  })
+  try {
+    await worker.ready
+    const url = (await worker.url).toString().replace(/\/$/, '')
+    return { ...spec, url, dispose: () => worker.dispose() }
+  } catch (err) {
+    await worker.dispose().catch(() => undefined)
+    throw err
+  }
+}

@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api'
-import { type CacheEntry, type CacheError, readCorpusVersion } from '../clients/cache.ts'
+import type { CacheEntry, CacheError, CacheLookup } from '../clients/cache.ts'
 import { ATTR, EVENT } from '../telemetry/catalogue.ts'
 import { searchCacheKey } from './cache-keys.ts'
 import { type SearchRun, step } from './run.ts'
@@ -10,11 +10,19 @@ export type CacheCheck =
   | { reason: 'hit'; key: string; result: SearchResult }
   | { reason: 'miss' | 'bypass' | 'error'; key: string | undefined }
 
-/** Step 3. Any cache failure is a miss (fail open), noted on the span without an error status. */
-export function checkCache(run: SearchRun, normalized: string, options: SearchOptions): Promise<CacheCheck> {
+/**
+ * Step 3. `version` is the corpus-version read, started by the caller alongside step 2. Any cache
+ * failure is a miss (fail open), noted on the span without an error status.
+ */
+export function checkCache(
+  run: SearchRun,
+  normalized: string,
+  options: SearchOptions,
+  corpusVersion: Promise<CacheLookup<string>>,
+): Promise<CacheCheck> {
   return step('search.cache_check', run, { [ATTR.bypassCache]: options.bypassCache }, async (span) => {
     span.setAttribute(ATTR.cacheHit, false)
-    const version = await readCorpusVersion(run.deps.cache)
+    const version = await corpusVersion
     if (version.reason === 'error') {
       failOpen(span, version.error)
       return { reason: 'error', key: undefined }

@@ -1,4 +1,4 @@
-import type { CacheEntry } from '../clients/cache.ts'
+import { type CacheEntry, readCorpusVersion } from '../clients/cache.ts'
 import { ApiError } from '../errors.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { type AnswerOutcome, generateAnswer } from './answer.ts'
@@ -38,8 +38,11 @@ export async function prepareSearch(
   options: SearchOptions,
 ): Promise<Prepared> {
   const normalized = await normalizeStep(run, query)
+  // The corpus version does not depend on the rate limit: reading it alongside saves a round trip
+  // on every search. It never rejects (a failed read is a reason), so a 429 leaves nothing dangling.
+  const version = readCorpusVersion(run.deps.cache)
   const { headers: rateLimitHeaders } = await checkRateLimit(run)
-  const cache = await checkCache(run, normalized, options)
+  const cache = await checkCache(run, normalized, options, version)
   const base = { normalized, options, rateLimitHeaders, cacheKey: cache.key }
   if (cache.reason === 'hit') return { ...base, kind: 'cached', result: cache.result }
 

@@ -19,7 +19,6 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   userAgent: 'Root span: the caller’s User-Agent.',
   userId: 'Root and every `search.*`/`documents.*` span: JWT `sub`, or `anonymous`.',
   userRole: 'Root and every `search.*`/`documents.*` span: JWT `role`, or `anonymous`.',
-  userRoles: 'The same role as a one-element array (current semconv `user.roles`).',
   errorType: 'Failed span: the error class (`UpstreamError`, `CacheError`, …).',
   errorMessage: 'Failed span: the error message (scrubbed of secrets).',
   exceptionMessage: 'On the `exception` event of a failed span, with `exception.stacktrace`.',

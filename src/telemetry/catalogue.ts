@@ -19,20 +19,20 @@ import {
   ATTR_URL_PATH,
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions'
-import {
-  ATTR_DB_OPERATION,
-  ATTR_DB_SYSTEM,
-  ATTR_DEPLOYMENT_ENVIRONMENT,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_USER_ID,
-  ATTR_USER_ROLES,
-} from '@opentelemetry/semantic-conventions/incubating'
+
+// Incubating conventions are copied rather than imported, as the semconv package itself advises:
+// they may change between releases, and the incubating entry point adds ~200 KiB to the bundle.
+const ATTR_DB_OPERATION = 'db.operation'
+const ATTR_DB_SYSTEM = 'db.system'
+const ATTR_DEPLOYMENT_ENVIRONMENT = 'deployment.environment'
+const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name'
+const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name'
+const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model'
+const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons'
+const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model'
+const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens'
+const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens'
+const ATTR_USER_ID = 'user.id'
 
 /** The 11 search steps, in pipeline order; `step` on each span is its 1-based position. */
 export const SEARCH_STEPS = [
@@ -91,7 +91,6 @@ export const ATTR = {
   // User
   userId: ATTR_USER_ID,
   userRole: 'user.role',
-  userRoles: ATTR_USER_ROLES,
   // Errors
   errorType: ATTR_ERROR_TYPE,
   errorMessage: 'error.message',

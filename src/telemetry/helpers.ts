@@ -111,7 +111,7 @@ export interface UserContext {
 }
 
 export function addUserContext(user: UserContext, span = trace.getActiveSpan()): void {
-  span?.setAttributes({ [ATTR.userId]: user.id, [ATTR.userRole]: user.role, [ATTR.userRoles]: [user.role] })
+  span?.setAttributes({ [ATTR.userId]: user.id, [ATTR.userRole]: user.role })
 }
 
 export interface HttpContext {

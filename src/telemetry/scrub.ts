@@ -1,5 +1,5 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api'
-import type { ExportResult } from '@opentelemetry/core'
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core'
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources'
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base'
 
@@ -68,6 +68,12 @@ export class ScrubbingExporter implements SpanExporter {
   ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    // otel-cf-workers still "exports" the empty remainder of a trace the sampler dropped; sending
+    // `{"resourceSpans":[]}` would cost a subrequest per unsampled request for nothing.
+    if (spans.length === 0) {
+      done({ code: ExportResultCode.SUCCESS })
+      return
+    }
     this.inner.export(
       spans.map((span) => this.scrub(span)),
       done,

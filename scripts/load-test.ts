@@ -4,9 +4,9 @@
  * questions (full pipeline), 10% bad input (must be 400). Any other status fails the run.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { freePort } from '../local/ports.ts'
 
 const { values } = parseArgs({
   options: {
@@ -39,17 +39,6 @@ const BAD = [
 
 type Kind = 'repeated' | 'new' | 'bad'
 const EXPECTED: Record<Kind, number> = { repeated: 200, new: 200, bad: 400 }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 // A fixed-seed generator keeps the mix identical from run to run.
 function mulberry32(seed: number): () => number {

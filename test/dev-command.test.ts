@@ -1,18 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
-
-/** A port nobody holds right now, so the test never collides with a developer's `npm run dev`. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
+import { freePort } from '../local/ports.ts'
 
 function groupPids(pgid: number): number[] {
   try {

@@ -1,4 +1,5 @@
 import type { FlatSpan } from '../local/servers/otlp-receiver.ts'
+import type { SearchResponse } from '../src/search/types.ts'
 import type { Harness } from './harness.ts'
 
 /** Shared helpers of the search end-to-end suites. */
@@ -74,22 +75,5 @@ export function traceparentTraceId(
   return tp?.split('-')[1]
 }
 
-export interface SearchBody {
-  answer: string
-  sources: Array<{
-    id: string
-    title: string
-    url: string
-    source_type: string
-    score: number
-    snippet: string
-  }>
-  media: {
-    videos: Array<{ id: string; title: string; cloudflare_stream_id: string }>
-    images: Array<{ url: string; alt: string }>
-  }
-  related_queries: string[]
-  latency_ms: number
-  cached: boolean
-  trace_id: string | null
-}
+/** The JSON body of a search, as the API declares it. */
+export type SearchBody = SearchResponse

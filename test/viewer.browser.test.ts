@@ -5,25 +5,14 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { FlatSpan } from '../local/servers/otlp-spans.ts'
+import { SEARCH_STEPS } from '../src/telemetry/catalogue.ts'
 import type { Harness } from './harness.ts'
 import { startHarness } from './harness.ts'
 
 // Drives the trace viewer served by the local OTLP receiver in a real (headless) Chromium, against
 // a trace the instrumented Worker produced for a search.
 
-const STEPS = [
-  'search.normalize',
-  'search.rate_limit',
-  'search.cache_check',
-  'search.generate_embedding',
-  'search.vector_search',
-  'search.generate_answer',
-  'search.build_sources',
-  'search.attach_media',
-  'search.cache_write',
-  'search.log_query',
-  'search.respond',
-]
+const STEPS = SEARCH_STEPS
 const ROOT = 'POST /api/search/query'
 const SCREENSHOT = 'test-results/viewer-waterfall.png'
 

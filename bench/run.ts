@@ -26,11 +26,12 @@ import { type RunningVariant, startBenchEnv } from './variants.ts'
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    out: { type: 'string', default: 'bench/results.json' },
+    out: { type: 'string' },
   },
 })
 const quick = args.quick ?? false
-const outFile = args.out ?? 'bench/results.json'
+// A quick run must not overwrite the full run's record.
+const outFile = args.out ?? (args.quick ? 'bench/results.quick.json' : 'bench/results.json')
 
 const PLAN = quick
   ? {

@@ -1,5 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import OpenAI from 'openai'
+import {
+  DOCUMENTS_TABLE,
+  documentRow,
+  MEDIA_TABLE,
+  mediaRow,
+  passageMetadata,
+  passageText,
+  vectorId,
+} from '../src/documents/records.ts'
 
 // Loads the demo corpus into the local ZeroDB the way the real ingestion would: embeddings through
 // the OpenAI HTTP API (with the official SDK, which also proves the local server's protocol),
@@ -83,7 +92,7 @@ export async function seedCorpus(options: SeedOptions): Promise<SeedResult> {
   let media = 0
   for (let i = 0; i < docs.length; i += BATCH) {
     const batch = docs.slice(i, i + BATCH)
-    const texts = batch.map((d) => `${d.title}\n\n${d.body}`)
+    const texts = batch.map((d) => passageText(d.title, d.body))
     const { data } = await openai.embeddings.create({ model, input: texts, dimensions: dims })
     for (const [j, doc] of batch.entries()) {
       const embedding = data.find((e) => e.index === j)?.embedding
@@ -93,33 +102,16 @@ export async function seedCorpus(options: SeedOptions): Promise<SeedResult> {
         )
       }
       await post('/vectors/upsert', {
-        vector_id: `${doc.id}#0`,
+        vector_id: vectorId(doc.id, 0),
         vector_embedding: embedding,
         document: texts[j],
         namespace,
-        metadata: {
-          document_id: doc.id,
-          passage_index: 0,
-          title: doc.title,
-          source_type: doc.source_type,
-          url: doc.url ?? null,
-        },
+        metadata: passageMetadata(doc, 0),
       })
       vectors++
-      await post('/tables/documents/rows', {
-        row_data: {
-          document_id: doc.id,
-          source_type: doc.source_type,
-          title: doc.title,
-          body: doc.body,
-          url: doc.url ?? null,
-          metadata: doc.metadata ?? {},
-          passage_count: 1,
-        },
-      })
+      await post(`/tables/${DOCUMENTS_TABLE}/rows`, { row_data: documentRow(doc, 1) })
       for (const item of doc.media ?? []) {
-        const { kind, ...rest } = item
-        await post('/tables/media/rows', { row_data: { source_id: doc.id, kind, ...rest } })
+        await post(`/tables/${MEDIA_TABLE}/rows`, { row_data: mediaRow(doc.id, item) })
         media++
       }
     }

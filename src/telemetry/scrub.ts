@@ -29,7 +29,8 @@ export function scrubValue(value: string, secrets: string[]): string {
 export function scrubAttributes(attributes: Attributes, options: ScrubOptions): Attributes {
   const out: Attributes = {}
   for (const [key, value] of Object.entries(attributes)) {
-    if (value === undefined) continue
+    // Empty strings (otel-cf-workers' `url.query` on every fetch) say nothing and cost bytes.
+    if (value === undefined || value === '') continue
     // Numbers and booleans cannot carry a credential; only string values are redacted by key.
     if (typeof value === 'string' && SECRET_KEY.test(key)) {
       out[key] = REDACTED

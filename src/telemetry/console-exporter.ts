@@ -8,30 +8,38 @@ function ms(span: ReadableSpan): string {
   return `${(s * 1000 + ns / 1e6).toFixed(1)}ms`
 }
 
-function depthOf(span: ReadableSpan, byId: Map<string, ReadableSpan>): number {
-  let depth = 0
-  let parent = span.parentSpanContext?.spanId
-  while (parent && byId.has(parent) && depth < 32) {
-    depth++
-    parent = byId.get(parent)?.parentSpanContext?.spanId
+const startOf = (span: ReadableSpan) => span.startTime[0] * 1e9 + span.startTime[1]
+
+/** Parents before their children, siblings by start time (Workers' clock ties them often). */
+function treeOrder(spans: ReadableSpan[]): Array<{ span: ReadableSpan; depth: number }> {
+  const ids = new Set(spans.map((span) => span.spanContext().spanId))
+  const children = new Map<string | undefined, ReadableSpan[]>()
+  for (const span of spans) {
+    const parent = span.parentSpanContext?.spanId
+    const key = parent && ids.has(parent) ? parent : undefined
+    children.set(key, [...(children.get(key) ?? []), span])
   }
-  return depth
+  const out: Array<{ span: ReadableSpan; depth: number }> = []
+  const visit = (parent: string | undefined, depth: number) => {
+    for (const span of (children.get(parent) ?? []).sort((a, b) => startOf(a) - startOf(b))) {
+      out.push({ span, depth })
+      if (depth < 32) visit(span.spanContext().spanId, depth + 1)
+    }
+  }
+  visit(undefined, 0)
+  return out
 }
 
 /** One readable line per span, indented under its parent: `wrangler dev` output without a collector. */
 export function formatSpans(spans: ReadableSpan[]): string[] {
-  const byId = new Map(spans.map((span) => [span.spanContext().spanId, span]))
-  const ordered = [...spans].sort(
-    (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1],
-  )
-  return ordered.map((span) => {
+  return treeOrder(spans).map(({ span, depth }) => {
     const { traceId, spanId } = span.spanContext()
     const status =
       span.status.code === 2 ? ` ERROR${span.status.message ? `: ${span.status.message}` : ''}` : ''
     const step = span.attributes.step !== undefined ? ` step=${span.attributes.step}` : ''
     const http = span.attributes['http.response.status_code']
     const code = http !== undefined ? ` status=${http}` : ''
-    const indent = '  '.repeat(depthOf(span, byId))
+    const indent = '  '.repeat(depth)
     return `[trace ${traceId.slice(0, 8)} span ${spanId.slice(0, 8)}] ${indent}${span.name} ${ms(span)} ${KIND[span.kind] ?? 'internal'}${step}${code}${status}`
   })
 }

@@ -36,8 +36,11 @@ let seeded = new WeakSet<LocalStack>()
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const ownStack = !options.stack
-  const stack =
-    options.stack ?? (await startLocalStack({ redisUrl: options.redisUrl ?? process.env.REDIS_URL }))
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL
+  const stack = options.stack ?? (await startLocalStack({ redisUrl }))
+  // CI backs every harness with one real Redis: start each suite from an empty keyspace so that a
+  // cached answer or a rate-limit window never leaks from one suite into the next.
+  if (ownStack && redisUrl) await stack.upstash.command(['FLUSHDB'])
   if (options.seed !== false && !seeded.has(stack)) {
     await seedCorpus({
       zerodbUrl: stack.zerodb.url,

@@ -1,6 +1,6 @@
-import { unstable_startWorker } from 'wrangler'
 import { seedCorpus } from '../local/seed.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
+import { startLocalWorker } from '../local/worker.ts'
 import { type OtlpTap, startOtlpTap } from './otlp-tap.ts'
 
 /**
@@ -106,25 +106,6 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
 }
 
 async function startVariant(spec: VariantSpec, base: Record<string, string>): Promise<RunningVariant> {
-  const vars = { ...base, ...spec.vars }
-  const worker = await unstable_startWorker({
-    config: 'wrangler.toml',
-    envFiles: [],
-    bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
-    dev: {
-      server: { hostname: '127.0.0.1', port: 0 },
-      inspector: false,
-      watch: false,
-      persist: false,
-      logLevel: 'error',
-    },
-  })
-  try {
-    await worker.ready
-    const url = (await worker.url).toString().replace(/\/$/, '')
-    return { ...spec, url, dispose: () => worker.dispose() }
-  } catch (err) {
-    await worker.dispose().catch(() => undefined)
-    throw err
-  }
+  const worker = await startLocalWorker({ ...base, ...spec.vars })
+  return { ...spec, url: worker.url, dispose: worker.dispose }
 }

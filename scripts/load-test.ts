@@ -39,6 +39,13 @@ const BAD = [
 
 type Kind = 'repeated' | 'new' | 'bad'
 const EXPECTED: Record<Kind, number> = { repeated: 200, new: 200, bad: 400 }
+/**
+ * wrangler dev's own proxy answers this (text, `Retry-After: 0`) when it swapped the local runtime
+ * under a request: about once in 10 000 requests here, with or without tracing. It is not an answer
+ * of the API, so it is counted on its own line and tolerated up to 0.1%; anything else is a failure.
+ */
+const DEV_PROXY_RESTART = 'Your worker restarted mid-request'
+const MAX_DEV_RESTART_SHARE = 0.001
 
 // A fixed-seed generator keeps the mix identical from run to run.
 function mulberry32(seed: number): () => number {
@@ -87,6 +94,7 @@ async function main(): Promise<number> {
   const random = mulberry32(20261125)
   const statuses = new Map<string, number>()
   let unexpected = 0
+  let devRestarts = 0
   let fresh = 0
   try {
     const result = await autocannon({
@@ -111,7 +119,11 @@ async function main(): Promise<number> {
                   : (BAD[Math.floor(random() * BAD.length)] ?? '{}')
             return { ...request, body }
           },
-          onResponse: (status, _body, context) => {
+          onResponse: (status, body, context) => {
+            if (status === 503 && body.startsWith(DEV_PROXY_RESTART)) {
+              devRestarts++
+              return
+            }
             const kind = (context as { kind?: Kind }).kind ?? 'bad'
             const key = `${kind} ${status}`
             statuses.set(key, (statuses.get(key) ?? 0) + 1)
@@ -131,7 +143,14 @@ async function main(): Promise<number> {
     )
     const l = result.latency
     console.log(`Latency ms: p50 ${l.p50}  p90 ${l.p90}  p97.5 ${l.p97_5}  p99 ${l.p99}  max ${l.max}`)
-    const failed = unexpected > 0 || result.errors > 0 || result.timeouts > 0 || total < AMOUNT
+    console.log(`wrangler dev runtime restarts (proxy 503, not the API): ${devRestarts}`)
+    const tooManyRestarts = devRestarts > AMOUNT * MAX_DEV_RESTART_SHARE
+    const failed =
+      unexpected > 0 ||
+      tooManyRestarts ||
+      result.errors > 0 ||
+      result.timeouts > 0 ||
+      total + devRestarts < AMOUNT
     console.log(
       failed ? `\nFAIL: ${unexpected} unexpected statuses` : '\nOK: every response had its expected status',
     )

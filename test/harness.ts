@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose'
-import { unstable_startWorker } from 'wrangler'
 import { seedCorpus } from '../local/seed.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
+import { startLocalWorker } from '../local/worker.ts'
 
 /**
  * Starts what a user runs: the instrumented Worker (src/index.ts through wrangler, in workerd),
@@ -58,20 +58,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     RATE_LIMIT_REQUESTS: '100000',
     ...options.vars,
   }
-  const worker = await unstable_startWorker({
-    config: 'wrangler.toml',
-    envFiles: [],
-    bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
-    dev: {
-      server: { hostname: '127.0.0.1', port: 0 },
-      inspector: false,
-      watch: false,
-      persist: false,
-      logLevel: 'error',
-    },
-  })
-  await worker.ready
-  const url = (await worker.url).toString().replace(/\/$/, '')
+  const worker = await startLocalWorker(vars)
+  const url = worker.url
   return {
     url,
     stack,

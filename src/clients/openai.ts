@@ -1,21 +1,14 @@
 import { type Span, SpanKind } from '@opentelemetry/api'
 import OpenAI from 'openai'
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
+import type { ResolvedAppConfig } from '../config.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addSpanAttributes, withSpan } from '../telemetry/helpers.ts'
 import { type FetchLike, globalFetch } from './fetch.ts'
 import { malformed, toUpstreamError } from './openai-errors.ts'
 
-export interface OpenAiClientOptions {
-  baseUrl: string
-  apiKey: string
-  embeddingModel: string
-  embeddingDimensions: number
-  chatModel: string
-  embeddingTimeoutMs: number
-  chatTimeoutMs: number
-  fetch?: FetchLike
-}
+/** The `openai` block of the resolved config, plus an injectable fetch for tests. */
+export type OpenAiClientOptions = ResolvedAppConfig['openai'] & { fetch?: FetchLike }
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string }
 

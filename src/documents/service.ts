@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { retireAnswersAfterWrite, retireCachedAnswers } from './corpus.ts'
 import type { DocumentRun } from './deps.ts'
@@ -18,18 +19,27 @@ import { deleteOrphansFrom, range, replaceExisting, writeNew } from './write.ts'
  * answers, and undo their own writes when a later step fails.
  */
 
+/**
+ * Splits and embeds before anything is written (the most failure-prone call costs nothing to
+ * abandon), then retires cached answers: the shared first half of create and update.
+ */
+async function embedForWrite(deps: DocumentRun['deps'], span: Span, input: DocumentInput & { id: string }) {
+  const prepared = prepare(input)
+  recordSizes(span, { passages: prepared.passages.length, media: input.media?.length ?? 0 })
+  const embedded = await embedAll(deps.openai, [prepared])
+  recordSizes(span, { tokens: embedded.tokens })
+  const doc = embedded.documents[0]!
+  await retireCachedAnswers(deps.cache)
+  return doc
+}
+
 export function createDocument(run: DocumentRun, input: DocumentInput): Promise<DocumentOutput> {
   const { deps } = run
   const id = input.id ?? newDocumentId(input.title)
   return operation('create', run, { [ATTR.documentId]: id }, (span) =>
     withDocumentLock(deps.cache, id, async () => {
       if (await findDocumentRow(deps, id)) throw new DocumentExistsError(id)
-      const prepared = prepare({ ...input, id })
-      recordSizes(span, { passages: prepared.passages.length, media: input.media?.length ?? 0 })
-      const embedded = await embedAll(deps.openai, [prepared])
-      recordSizes(span, { tokens: embedded.tokens })
-      const doc = embedded.documents[0]!
-      await retireCachedAnswers(deps.cache)
+      const doc = await embedForWrite(deps, span, { ...input, id })
       const journal = new WriteJournal()
       const written = await undoOnFailure(run, span, id, journal, () => writeNew(deps, doc, journal))
       await retireAnswersAfterWrite(deps.cache)
@@ -49,12 +59,7 @@ export function updateDocument(
     withDocumentLock(deps.cache, id, async () => {
       const existing = await findDocumentRow(deps, id)
       if (!existing) throw new DocumentNotFoundError(id)
-      const prepared = prepare({ ...input, id })
-      recordSizes(span, { passages: prepared.passages.length, media: input.media?.length ?? 0 })
-      const embedded = await embedAll(deps.openai, [prepared])
-      recordSizes(span, { tokens: embedded.tokens })
-      const doc = embedded.documents[0]!
-      await retireCachedAnswers(deps.cache)
+      const doc = await embedForWrite(deps, span, { ...input, id })
       const journal = new WriteJournal()
       const written = await undoOnFailure(run, span, id, journal, () =>
         replaceExisting(deps, existing, doc, journal),

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from './harness.ts'
-import { endNs, freshQuery, named, one, parseSse, type SearchBody, traceOf } from './search-support.ts'
+import {
+  endNs,
+  freshQuery,
+  named,
+  one,
+  parseSse,
+  type SearchBody,
+  traceOf,
+  traceWith,
+} from './search-support.ts'
 
 let h: Harness
 beforeAll(async () => {
@@ -37,7 +46,7 @@ describe('streamed answers (SSE)', () => {
     expect(done).toMatchObject({ cached: false, trace_id: res.headers.get('x-trace-id') })
     expect(done.latency_ms).toBeGreaterThanOrEqual(200)
 
-    const spans = await traceOf(h, res)
+    const spans = await traceWith(h, res, 'search.generate_answer', 'search.respond')
     const answerSpan = one(spans, 'search.generate_answer')
     expect(answerSpan.attributes).toMatchObject({
       stream: true,
@@ -80,7 +89,7 @@ describe('streamed answers (SSE)', () => {
     expect(summary(events)).toEqual(['sources', 'media', 'delta', 'done'])
     expect((events[2]?.data as { text?: string } | undefined)?.text).toBe(firstBody.answer)
     expect(events.at(-1)?.data).toMatchObject({ cached: true })
-    const spans = await traceOf(h, res)
+    const spans = await traceWith(h, res, 'search.respond', 'search.log_query')
     expect(named(spans, 'search.generate_answer')).toEqual([])
     expect(one(spans, 'search.respond').attributes).toMatchObject({ cached: true, stream: true })
   })
@@ -97,7 +106,7 @@ describe('streamed answers (SSE)', () => {
       .map((e) => (e.data as { text: string }).text)
       .join('')
     expect(text).toMatch(/^Here are some relevant resources/)
-    const spans = await traceOf(h, res)
+    const spans = await traceWith(h, res, 'search.generate_answer', 'search.respond')
     const answerSpan = one(spans, 'search.generate_answer')
     expect(answerSpan.status.code).toBe(2)
     expect(answerSpan.attributes['answer.fallback']).toBe(true)

@@ -17,6 +17,22 @@ export async function traceOf(h: Harness, res: Response, minSpans = 1): Promise<
   return h.stack.otlp.waitForTrace(traceId, { minSpans, timeoutMs: 15_000 })
 }
 
+/**
+ * The trace of `res` once it holds every span named in `names`. A streamed response's spans can
+ * reach the receiver in more than one export, so waiting for a span count alone races.
+ */
+export async function traceWith(h: Harness, res: Response, ...names: string[]): Promise<FlatSpan[]> {
+  const traceId = res.headers.get('x-trace-id')
+  if (!traceId) throw new Error('response has no x-trace-id')
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const spans = h.stack.otlp.traces().get(traceId) ?? []
+    if (names.every((name) => spans.some((s) => s.name === name))) return spans
+    if (Date.now() > deadline) throw new Error(`trace ${traceId} lacks ${names.join(', ')}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
 export function named(spans: FlatSpan[], name: string): FlatSpan[] {
   return spans.filter((s) => s.name === name)
 }

@@ -77,6 +77,22 @@ describe('ScrubbingExporter', () => {
     })
   })
 
+  it('drops empty and redundant fetch attributes and keeps the rest', () => {
+    const options = { secrets: [], resource: {}, dropQueryString: false }
+    expect(
+      scrubAttributes(
+        {
+          'url.full': 'http://127.0.0.1:8788/v1/x',
+          'url.scheme': 'http:',
+          'network.protocol.name': 'http',
+          'url.query': '',
+          'server.address': '127.0.0.1:8788',
+        },
+        options,
+      ),
+    ).toEqual({ 'url.full': 'http://127.0.0.1:8788/v1/x', 'server.address': '127.0.0.1:8788' })
+  })
+
   it('leaves ordinary text alone', () => {
     expect(scrubValue('how do I tie my belt', ['sk-live-123456'])).toBe('how do I tie my belt')
   })

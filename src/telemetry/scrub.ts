@@ -11,6 +11,12 @@ const SECRET_KEY =
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g
 const URL_SECRET_PARAM = /([?&](?:token|key|api_key|apikey|access_token|secret|password|jwt)=)[^&#\s]*/gi
 
+/**
+ * Attributes otel-cf-workers puts on every fetch span that say nothing `url.full` does not:
+ * dropping them keeps a search trace under 24 KiB on the wire (docs/benchmarks.md).
+ */
+export const REDUNDANT_ATTRIBUTES = new Set(['url.scheme', 'network.protocol.name'])
+
 export interface ScrubOptions {
   /** Exact secret values (API keys, tokens) configured for this Worker. */
   secrets: string[]
@@ -30,7 +36,7 @@ export function scrubAttributes(attributes: Attributes, options: ScrubOptions): 
   const out: Attributes = {}
   for (const [key, value] of Object.entries(attributes)) {
     // Empty strings (otel-cf-workers' `url.query` on every fetch) say nothing and cost bytes.
-    if (value === undefined || value === '') continue
+    if (value === undefined || value === '' || REDUNDANT_ATTRIBUTES.has(key)) continue
     // Numbers and booleans cannot carry a credential; only string values are redacted by key.
     if (typeof value === 'string' && SECRET_KEY.test(key)) {
       out[key] = REDACTED

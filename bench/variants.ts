@@ -1,4 +1,4 @@
-import { seedCorpus } from '../local/seed.ts'
+import { seedStack } from '../local/seed.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
 import { startLocalWorker } from '../local/worker.ts'
 import { type OtlpTap, startOtlpTap } from './otlp-tap.ts'
@@ -70,13 +70,7 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
   try {
     const tap = await startOtlpTap(stack.otlp.url)
     cleanup.push(() => tap.close())
-    const seeded = await seedCorpus({
-      zerodbUrl: stack.zerodb.url,
-      apiKey: stack.env.ZERODB_API_KEY ?? '',
-      projectId: stack.env.ZERODB_PROJECT_ID ?? '',
-      openaiBaseUrl: stack.env.OPENAI_BASE_URL ?? '',
-      openaiKey: stack.env.OPENAI_API_KEY ?? '',
-    })
+    const seeded = await seedStack(stack)
     log(`seeded ${seeded.documents} documents (${seeded.vectors} vectors)`)
     const started = Date.now()
     const settled = await Promise.allSettled(

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { descendants, waitForExit } from './processes.ts'
-import { seedCorpus } from './seed.ts'
+import { seedStack } from './seed.ts'
 import type { LocalStack } from './stack.ts'
 import { startLocalStack } from './stack.ts'
 
@@ -65,14 +65,7 @@ async function main(): Promise<void> {
 
   const file = existsSync(CORPUS) ? CORPUS : FIXTURE
   try {
-    const seeded = await seedCorpus({
-      zerodbUrl: stack.env.ZERODB_API_URL!,
-      apiKey: stack.env.ZERODB_API_KEY!,
-      projectId: stack.env.ZERODB_PROJECT_ID!,
-      openaiBaseUrl: stack.env.OPENAI_BASE_URL!,
-      openaiKey: stack.env.OPENAI_API_KEY!,
-      file,
-    })
+    const seeded = await seedStack(stack, file)
     console.log(`dev: seeded ${seeded.documents} documents (${seeded.media} media items) from ${file}`)
   } catch (err) {
     console.error(`dev: seeding failed: ${(err as Error).message}`)

@@ -9,6 +9,7 @@ import {
   passageText,
   vectorId,
 } from '../src/documents/records.ts'
+import type { LocalStack } from './stack.ts'
 
 // Loads the demo corpus into the local ZeroDB the way the real ingestion would: embeddings through
 // the OpenAI HTTP API (with the official SDK, which also proves the local server's protocol),
@@ -69,6 +70,19 @@ export async function readCorpus(file: string): Promise<CorpusDocument[]> {
         throw new Error(`${file}:${n}: unknown source_type ${doc.source_type}`)
       return doc
     })
+}
+
+/** Seeds a running local stack through its own URLs and keys (what dev, tests and bench share). */
+export function seedStack(stack: Pick<LocalStack, 'env'>, file?: string): Promise<SeedResult> {
+  const env = stack.env
+  return seedCorpus({
+    zerodbUrl: env.ZERODB_API_URL ?? '',
+    apiKey: env.ZERODB_API_KEY ?? '',
+    projectId: env.ZERODB_PROJECT_ID ?? '',
+    openaiBaseUrl: env.OPENAI_BASE_URL ?? '',
+    openaiKey: env.OPENAI_API_KEY ?? '',
+    file,
+  })
 }
 
 export async function seedCorpus(options: SeedOptions): Promise<SeedResult> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedCorpus } from './seed.ts'
+import { seedStack } from './seed.ts'
 import { startZeroDb } from './servers/zerodb.ts'
 import type { LocalStack } from './stack.ts'
 import { startLocalStack } from './stack.ts'
@@ -33,14 +33,7 @@ describe('local stack', () => {
   })
 
   it('seeds the fixture corpus so a question finds the right document', async () => {
-    const result = await seedCorpus({
-      zerodbUrl: stack.env.ZERODB_API_URL!,
-      apiKey: stack.env.ZERODB_API_KEY!,
-      projectId: stack.env.ZERODB_PROJECT_ID!,
-      openaiBaseUrl: stack.env.OPENAI_BASE_URL!,
-      openaiKey: stack.env.OPENAI_API_KEY!,
-      file: 'local/seed/fixture.jsonl',
-    })
+    const result = await seedStack(stack, 'local/seed/fixture.jsonl')
     expect(result).toEqual({ documents: 3, vectors: 3, media: 2 })
     expect(stack.zerodb.stats()).toEqual({ vectors: { wwmaa: 3 }, rows: { documents: 3, media: 2 } })
 

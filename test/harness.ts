@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose'
-import { seedCorpus } from '../local/seed.ts'
+import { seedStack } from '../local/seed.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
 import { startLocalWorker } from '../local/worker.ts'
 
@@ -42,13 +42,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // cached answer or a rate-limit window never leaks from one suite into the next.
   if (ownStack && redisUrl) await stack.upstash.command(['FLUSHDB'])
   if (options.seed !== false && !seeded.has(stack)) {
-    await seedCorpus({
-      zerodbUrl: stack.zerodb.url,
-      apiKey: stack.env.ZERODB_API_KEY ?? '',
-      projectId: stack.env.ZERODB_PROJECT_ID ?? '',
-      openaiBaseUrl: stack.env.OPENAI_BASE_URL ?? '',
-      openaiKey: stack.env.OPENAI_API_KEY ?? '',
-    })
+    await seedStack(stack)
     seeded.add(stack)
   }
   const vars: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedCorpus } from '../seed.ts'
+import { seedStack } from '../seed.ts'
 import { type LocalStack, startLocalStack } from '../stack.ts'
 
 interface Question {
@@ -17,14 +17,7 @@ let stack: LocalStack
 
 beforeAll(async () => {
   stack = await startLocalStack()
-  const env = stack.env
-  await seedCorpus({
-    zerodbUrl: stack.zerodb.url,
-    apiKey: env.ZERODB_API_KEY ?? '',
-    projectId: env.ZERODB_PROJECT_ID ?? '',
-    openaiBaseUrl: env.OPENAI_BASE_URL ?? '',
-    openaiKey: env.OPENAI_API_KEY ?? '',
-  })
+  await seedStack(stack)
 })
 afterAll(() => stack?.stop())
 

@@ -17,6 +17,9 @@ const httpUrl = z
   .transform((v) => v.replace(/\/+$/, ''))
 const secret = z.string().trim().min(1, 'required (set it with `wrangler secret put` or in .dev.vars)')
 
+/** Defaults that also serve when the config is invalid (hygiene must still bound a request). */
+export const HTTP_DEFAULTS = { maxBodyBytes: 65_536, requestTimeoutMs: 25_000 } as const
+
 const schema = z.object({
   OTEL_DEPLOYMENT_ENVIRONMENT: z.enum(['development', 'staging', 'production']).default('development'),
   DEBUG: bool.optional(),
@@ -41,8 +44,8 @@ const schema = z.object({
   SEARCH_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.15),
   RATE_LIMIT_REQUESTS: int(1, 10_000_000).default(10),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
-  REQUEST_TIMEOUT_MS: int(100, 120_000).default(25_000),
-  MAX_BODY_BYTES: int(256, 10_485_760).default(65_536),
+  REQUEST_TIMEOUT_MS: int(100, 120_000).default(HTTP_DEFAULTS.requestTimeoutMs),
+  MAX_BODY_BYTES: int(256, 10_485_760).default(HTTP_DEFAULTS.maxBodyBytes),
   MAX_BATCH_BODY_BYTES: int(256, 10_485_760).default(2_097_152),
   ALLOWED_ORIGINS: z.string().default('*'),
 })

@@ -3,11 +3,10 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { createMiddleware } from 'hono/factory'
 import { secureHeaders } from 'hono/secure-headers'
-import { appConfigState } from '../config.ts'
+import { appConfigState, HTTP_DEFAULTS } from '../config.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 
-const DEFAULT_MAX_BODY = 65_536
 /** Cloudflare accepts up to 128 KB of headers; no client of this API needs more than 16 KiB. */
 export const MAX_HEADER_BYTES = 16_384
 
@@ -31,7 +30,7 @@ export const limitBody = createMiddleware<AppEnv>(async (c, next) => {
     ? batch
       ? state.config.http.maxBatchBodyBytes
       : state.config.http.maxBodyBytes
-    : DEFAULT_MAX_BODY
+    : HTTP_DEFAULTS.maxBodyBytes
   return bodyLimit({
     maxSize,
     onError: () => {
@@ -79,7 +78,7 @@ export const securityHeaders = secureHeaders({
 /** A request that outlives REQUEST_TIMEOUT_MS answers 504 rather than hanging the client. */
 export const deadline = createMiddleware<AppEnv>(async (c, next) => {
   const state = appConfigState(c.env)
-  const ms = state.ok ? state.config.http.requestTimeoutMs : 25_000
+  const ms = state.ok ? state.config.http.requestTimeoutMs : HTTP_DEFAULTS.requestTimeoutMs
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(

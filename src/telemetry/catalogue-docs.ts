@@ -116,6 +116,7 @@ const STEP_MEANINGS: Record<SearchStep, string> = {
 const ZERODB_MEANINGS: Record<ZeroDbOperation, string> = {
   vector_search: 'POST /database/vectors/search',
   upsert_vector: 'POST /database/vectors/upsert',
+  upsert_vectors: 'POST /database/vectors/upsert-batch (all passages of a document in one call)',
   get_vector: 'GET /database/vectors/{id}',
   delete_vector: 'DELETE /database/vectors/{id}',
   create_document: 'POST /database/tables/{table}/rows',
@@ -123,6 +124,8 @@ const ZERODB_MEANINGS: Record<ZeroDbOperation, string> = {
   update_document: 'PUT /database/tables/{table}/rows/{id}',
   delete_document: 'DELETE /database/tables/{table}/rows/{id}',
   query_documents: 'POST /database/tables/{table}/query',
+  list_tables: 'GET /database/tables (setup and the live check)',
+  create_table: 'POST /database/tables (setup and the live check)',
 }
 
 const DOCUMENT_MEANINGS: Record<DocumentOperation, string> = {

@@ -61,6 +61,7 @@ export const SPAN = {
 export const ZERODB_OPERATIONS = [
   'vector_search',
   'upsert_vector',
+  'upsert_vectors',
   'get_vector',
   'delete_vector',
   'create_document',
@@ -68,6 +69,8 @@ export const ZERODB_OPERATIONS = [
   'update_document',
   'delete_document',
   'query_documents',
+  'list_tables',
+  'create_table',
 ] as const
 export type ZeroDbOperation = (typeof ZERODB_OPERATIONS)[number]
 export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr', 'set_nx', 'del'] as const

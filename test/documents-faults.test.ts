@@ -169,6 +169,50 @@ describe('a failed create leaves nothing behind', () => {
   })
 })
 
+describe('a partial upsert-batch', () => {
+  it('one passage refused inside a 200 batch reply: 502, the passages that landed are deleted', async () => {
+    // In a namespace of its own, a 768-d vector under `{id}#1` makes ZeroDB refuse `{id}#0` (its
+    // dimension mismatch) and accept the rest: a real partial write, reported in the 200 reply.
+    const namespace = `partial-${nonce()}`
+    const id = `f-partial-${nonce()}`
+    const w = await startHarness({ stack: h.stack, seed: false, vars: { ZERODB_NAMESPACE: namespace } })
+    try {
+      const planted = await zerodb('/vectors/upsert', {
+        method: 'POST',
+        body: JSON.stringify({
+          vector_id: `${id}#1`,
+          vector_embedding: Array.from({ length: 768 }, (_, i) => (i === 0 ? 1 : 0)),
+          document: 'planted',
+          namespace,
+        }),
+      })
+      expect(planted.status).toBe(200)
+      h.stack.zerodb.faults.clearRequests()
+      const res = await w.fetch('/api/documents', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify(newDoc(id)),
+      })
+      await expectUpstreamError(res, 502, 'upstream_error')
+      const batch = h.stack.zerodb.faults.requests().find((r) => r.path.endsWith('/vectors/upsert-batch'))
+      expect((batch?.body as unknown[]).length).toBeGreaterThan(2)
+      expect(h.stack.zerodb.stats().vectors[namespace] ?? 0).toBe(0)
+      expect(await rows('documents', { document_id: id })).toEqual([])
+      const spans = await traceOf(h, res, 10)
+      const upsert = one(spans, 'zerodb.upsert_vectors')
+      expect(upsert.status.code).toBe(2)
+      expect(upsert.attributes).toMatchObject({ 'batch.failed': 1, 'error.upstream': 'zerodb' })
+      const rollback = one(spans, 'documents.rollback')
+      expect(rollback.status.code).toBe(0)
+      expect(new Set(childrenOf(spans, rollback).map((s) => s.name))).toEqual(
+        new Set(['zerodb.delete_vector']),
+      )
+    } finally {
+      await w.stop()
+    }
+  })
+})
+
 describe('a failed update restores the previous version', () => {
   it('row update fault: 502; passages, row and media are the old ones again', async () => {
     const id = `f-update-${nonce()}`

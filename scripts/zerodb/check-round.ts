@@ -16,6 +16,8 @@ export interface StepReport {
   operation: ZeroDbOperation
   exchanges: Exchange[]
   missing: string[]
+  /** Whether any call of the step got a 2xx reply whose fields could be checked. */
+  replied: boolean
   /** Empty when the step's answer was what the call promised. */
   problem: string | undefined
   result: string
@@ -65,7 +67,15 @@ export async function runCheckRound(
           .flatMap((e) => missingFields(e.received, fields)),
       ),
     ]
-    const r: StepReport = { operation, exchanges, missing, problem: outcome.problem, result: outcome.result }
+    const replied = exchanges.some((e) => typeof e.status === 'number' && e.status < 300)
+    const r: StepReport = {
+      operation,
+      exchanges,
+      missing,
+      replied,
+      problem: outcome.problem,
+      result: outcome.result,
+    }
     reports.push(r)
     report(r)
   }

@@ -7,7 +7,7 @@ import { summarize, WireLog } from './wire-log.ts'
 // the configured ZeroDB, through the production client; per call what was sent, the status and
 // whether the reply had the fields the client reads; exit 1 on any mismatch. Never prints the key.
 
-const MAX_LINE = 220
+const MAX_LINE = 400
 
 async function main(): Promise<number> {
   let options: ReturnType<typeof parseZeroDbArgs>

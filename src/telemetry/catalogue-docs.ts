@@ -17,6 +17,12 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   httpStatus: 'Root span and fetch spans: the response status.',
   urlPath: 'Root span: the raw path.',
   userAgent: 'Root span: the caller’s User-Agent.',
+  legacyHttpMethod:
+    'Root span, old name of `http.request.method` (`OTEL_SEMCONV_STABILITY_OPT_IN=http/dup`).',
+  legacyHttpUrl:
+    'Root span, old name for the request URL (`http/dup`); no query string unless query text may be recorded.',
+  legacyHttpStatusCode: 'Root span, old name of `http.response.status_code` (`http/dup`).',
+  legacyHttpUserAgent: 'Root span, old name of `user_agent.original` (`http/dup`).',
   userId: 'Root and every `search.*`/`documents.*` span: JWT `sub`, or `anonymous`.',
   userRole: 'Root and every `search.*`/`documents.*` span: JWT `role`, or `anonymous`.',
   errorType: 'Failed span: the error class (`UpstreamError`, `CacheError`, …).',

@@ -34,11 +34,13 @@ const schema = z.object({
   OPENAI_API_KEY: secret,
   OPENAI_EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
   // ZeroDB stores only these sizes; any other fails every upsert and search at runtime.
-  OPENAI_EMBEDDING_DIMENSIONS: z.coerce
-    .number()
-    .refine((n) => (ZERODB_DIMENSIONS as readonly number[]).includes(n), {
+  OPENAI_EMBEDDING_DIMENSIONS: z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v) && (ZERODB_DIMENSIONS as readonly number[]).includes(Number(v)), {
       message: `must be one of ${ZERODB_DIMENSIONS.join(', ')} (the embedding sizes ZeroDB stores)`,
     })
+    .transform(Number)
     .default(1536),
   OPENAI_CHAT_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   OPENAI_EMBEDDING_TIMEOUT_MS: int(50, 60_000).default(5000),

@@ -165,7 +165,7 @@ describe('POST /api/search/query, cache miss', () => {
       limit: 10,
       threshold: 0.15,
     })
-    expect((search?.body as { query_vector: number[] }).query_vector).toHaveLength(1536)
+    expect((search?.body as { query_vector?: number[] } | undefined)?.query_vector).toHaveLength(1536)
     const media = h.stack.zerodb.faults.requests().find((r) => r.path.endsWith('/tables/media/query'))
     expect(media?.body).toEqual({ filter: { source_id: { $in: expect.any(Array) } }, limit: 100 })
     const chat = h.stack.openai.faults.requests().find((r) => r.path === '/v1/chat/completions')

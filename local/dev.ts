@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { descendants, waitForExit } from './processes.ts'
-import { seedStack } from './seed.ts'
+import { seedStack, setupStack } from './seed.ts'
 import type { LocalStack } from './stack.ts'
 import { startLocalStack } from './stack.ts'
 
@@ -65,6 +65,10 @@ async function main(): Promise<void> {
 
   const file = existsSync(CORPUS) ? CORPUS : FIXTURE
   try {
+    // What `npm run zerodb:setup` does for a real project; seeding would fail without the tables.
+    const setup = await setupStack(stack)
+    const tables = setup.tables.map((t) => `${t.table} (${t.reason})`).join(', ')
+    console.log(`dev: zerodb:setup against the local ZeroDB: tables ${tables}`)
     const seeded = await seedStack(stack, file)
     console.log(`dev: seeded ${seeded.documents} documents (${seeded.media} media items) from ${file}`)
   } catch (err) {

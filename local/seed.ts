@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import OpenAI from 'openai'
+import { type SetupResult, setupZeroDb } from '../scripts/zerodb/ensure.ts'
+import { ZeroDbClient } from '../src/clients/zerodb/client.ts'
 import {
   DOCUMENTS_TABLE,
   documentRow,
@@ -13,7 +15,7 @@ import type { LocalStack } from './stack.ts'
 
 // Loads the demo corpus into the local ZeroDB the way the real ingestion would: embeddings through
 // the OpenAI HTTP API (with the official SDK, which also proves the local server's protocol),
-// vectors and rows through ZeroDB's HTTP API.
+// vectors and rows through the production ZeroDB client, after the setup a real project needs.
 
 export interface SeedOptions {
   zerodbUrl: string
@@ -72,9 +74,29 @@ export async function readCorpus(file: string): Promise<CorpusDocument[]> {
     })
 }
 
-/** Seeds a running local stack through its own URLs and keys (what dev, tests and bench share). */
-export function seedStack(stack: Pick<LocalStack, 'env'>, file?: string): Promise<SeedResult> {
+/** The production client pointed at a local stack. */
+export function stackClient(stack: Pick<LocalStack, 'env'>): ZeroDbClient {
   const env = stack.env
+  return new ZeroDbClient({
+    url: env.ZERODB_API_URL ?? '',
+    apiKey: env.ZERODB_API_KEY ?? '',
+    projectId: env.ZERODB_PROJECT_ID ?? '',
+    timeoutMs: 10_000,
+    maxRetries: 2,
+  })
+}
+
+/** `npm run zerodb:setup` against a local stack: the tables exist before anything writes a row. */
+export async function setupStack(stack: Pick<LocalStack, 'env'>): Promise<SetupResult> {
+  const result = await setupZeroDb(stackClient(stack), { namespace: 'wwmaa', dimensions: 1536 })
+  if (result.namespace.reason !== 'ready') throw new Error(`setup: ${result.namespace.message}`)
+  return result
+}
+
+/** Sets up and seeds a running local stack through its own URLs and keys (dev, tests and bench). */
+export async function seedStack(stack: Pick<LocalStack, 'env'>, file?: string): Promise<SeedResult> {
+  const env = stack.env
+  await setupStack(stack)
   return seedCorpus({
     zerodbUrl: env.ZERODB_API_URL ?? '',
     apiKey: env.ZERODB_API_KEY ?? '',
@@ -90,17 +112,7 @@ export async function seedCorpus(options: SeedOptions): Promise<SeedResult> {
   const model = options.model ?? 'text-embedding-3-small'
   const docs = await readCorpus(options.file ?? 'local/seed/corpus.jsonl')
   const openai = new OpenAI({ baseURL: options.openaiBaseUrl, apiKey: options.openaiKey, maxRetries: 2 })
-  const base = `${zerodbUrl.replace(/\/$/, '')}/v1/public/${projectId}/database`
-
-  const post = async (path: string, body: unknown, method = 'POST') => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
-      body: JSON.stringify(body),
-    })
-    if (!res.ok) throw new Error(`seed: ZeroDB ${method} ${path} → ${res.status} ${await res.text()}`)
-    return res.json()
-  }
+  const zerodb = new ZeroDbClient({ url: zerodbUrl, apiKey, projectId, timeoutMs: 10_000, maxRetries: 2 })
 
   let vectors = 0
   let media = 0
@@ -108,24 +120,21 @@ export async function seedCorpus(options: SeedOptions): Promise<SeedResult> {
     const batch = docs.slice(i, i + BATCH)
     const texts = batch.map((d) => passageText(d.title, d.body))
     const { data } = await openai.embeddings.create({ model, input: texts, dimensions: dims })
-    for (const [j, doc] of batch.entries()) {
+    const items = batch.map((doc, j) => {
       const embedding = data.find((e) => e.index === j)?.embedding
       if (!embedding || embedding.length !== dims) {
         throw new Error(
           `seed: embedding for ${doc.id} has ${embedding?.length ?? 0} dimensions, expected ${dims}`,
         )
       }
-      await post('/vectors/upsert', {
-        vector_id: vectorId(doc.id, 0),
-        vector_embedding: embedding,
-        document: texts[j],
-        namespace,
-        metadata: passageMetadata(doc, 0),
-      })
-      vectors++
-      await post(`/tables/${DOCUMENTS_TABLE}/rows`, { row_data: documentRow(doc, 1) })
+      const metadata = passageMetadata(doc, 0)
+      return { id: vectorId(doc.id, 0), vector: embedding, document: texts[j] ?? '', metadata, namespace }
+    })
+    vectors += (await zerodb.upsertVectors(items)).succeeded
+    for (const doc of batch) {
+      await zerodb.createRow(DOCUMENTS_TABLE, documentRow(doc, 1))
       for (const item of doc.media ?? []) {
-        await post(`/tables/${MEDIA_TABLE}/rows`, { row_data: mediaRow(doc.id, item) })
+        await zerodb.createRow(MEDIA_TABLE, mediaRow(doc.id, item))
         media++
       }
     }

@@ -35,7 +35,11 @@ describe('local stack', () => {
   it('seeds the fixture corpus so a question finds the right document', async () => {
     const result = await seedStack(stack, 'local/seed/fixture.jsonl')
     expect(result).toEqual({ documents: 3, vectors: 3, media: 2 })
-    expect(stack.zerodb.stats()).toEqual({ vectors: { wwmaa: 3 }, rows: { documents: 3, media: 2 } })
+    expect(stack.zerodb.stats()).toEqual({
+      vectors: { wwmaa: 3 },
+      rows: { documents: 3, media: 2 },
+      tables: ['documents', 'media', 'search_queries'],
+    })
 
     const embedRes = await fetch(`${stack.env.OPENAI_BASE_URL}/embeddings`, {
       method: 'POST',
@@ -51,6 +55,7 @@ describe('local stack', () => {
       query_vector: data[0]!.embedding,
       namespace: 'wwmaa',
       limit: 3,
+      threshold: 0,
     })) as {
       vectors: Array<{ vector_id: string; vector_metadata: Record<string, unknown> }>
     }
@@ -65,9 +70,9 @@ describe('local stack', () => {
     const media = (await zerodb('/tables/media/query', {
       filter: { source_id: 'technique-belt-tying' },
     })) as {
-      rows: Array<{ row_data: Record<string, unknown> }>
+      data: Array<{ row_data: Record<string, unknown> }>
     }
-    expect(media.rows[0]?.row_data).toEqual({
+    expect(media.data[0]?.row_data).toEqual({
       source_id: 'technique-belt-tying',
       kind: 'video',
       title: 'Tying the belt',

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ZERODB_DIMENSIONS } from './clients/zerodb/wire.ts'
 import { memoizeByEnv } from './env-memo.ts'
 import { ApiError } from './errors.ts'
 
@@ -32,7 +33,15 @@ const schema = z.object({
   OPENAI_BASE_URL: httpUrl.default('https://api.openai.com/v1'),
   OPENAI_API_KEY: secret,
   OPENAI_EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
-  OPENAI_EMBEDDING_DIMENSIONS: int(8, 4096).default(1536),
+  // ZeroDB stores only these sizes; any other fails every upsert and search at runtime.
+  OPENAI_EMBEDDING_DIMENSIONS: z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v) && (ZERODB_DIMENSIONS as readonly number[]).includes(Number(v)), {
+      message: `must be one of ${ZERODB_DIMENSIONS.join(', ')} (the embedding sizes ZeroDB stores)`,
+    })
+    .transform(Number)
+    .default(1536),
   OPENAI_CHAT_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   OPENAI_EMBEDDING_TIMEOUT_MS: int(50, 60_000).default(5000),
   OPENAI_CHAT_TIMEOUT_MS: int(50, 120_000).default(15_000),

@@ -15,7 +15,11 @@ export class ApiError extends HTTPException {
 }
 
 export type Upstream = 'zerodb' | 'openai' | 'upstash'
-export type UpstreamFailure = 'timeout' | 'status' | 'malformed' | 'network'
+/**
+ * `rejected`: the upstream refused the request itself (a ZeroDB dimension mismatch comes back as a
+ * 500), so repeating it cannot help. `partial`: a batch call wrote some items and failed others.
+ */
+export type UpstreamFailure = 'timeout' | 'status' | 'malformed' | 'network' | 'rejected' | 'partial'
 
 /** A call to an upstream failed; the request maps it to 502 (bad answer) or 504 (timeout). */
 export class UpstreamError extends Error {
@@ -36,6 +40,7 @@ export class UpstreamError extends Error {
 
   /** Worth retrying: throttling, server faults and dropped connections; never client errors. */
   get retryable(): boolean {
+    if (this.failure === 'rejected' || this.failure === 'partial') return false
     return (
       this.failure === 'network' || this.status === 429 || (this.status !== undefined && this.status >= 500)
     )

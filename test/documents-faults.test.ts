@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, startHarness } from './harness.ts'
-import { childrenOf, named, one, traceOf } from './search-support.ts'
+import { childrenOf, one, traceOf } from './search-support.ts'
 
 // Nothing half-written: a fault in any step of a write leaves ZeroDB as it was before the request,
 // the client gets the JSON error with the trace id, and the trace shows the compensating deletes.
@@ -42,7 +42,7 @@ const zerodb = (path: string, init: RequestInit = {}) =>
 
 const rows = async (table: string, filter: Record<string, unknown>) => {
   const res = await zerodb(`/tables/${table}/query`, { method: 'POST', body: JSON.stringify({ filter }) })
-  return ((await res.json()) as { rows: unknown[] }).rows
+  return ((await res.json()) as { data: unknown[] }).data
 }
 
 /** No vectors, no documents row and no media rows for `id`, and no vector count change. */
@@ -97,7 +97,7 @@ describe('a failed create leaves nothing behind', () => {
     expect(rollback.status.code).toBe(0)
   })
 
-  it('documents row fault: 502, every vector deleted in reverse order; a retry with the key then succeeds', async () => {
+  it('documents row fault: 502, every passage of the batch deleted; a retry with the key then succeeds', async () => {
     const id = `f-row-${nonce()}`
     const before = vectorCount()
     const doc = newDoc(id)
@@ -107,16 +107,13 @@ describe('a failed create leaves nothing behind', () => {
     await expectUpstreamError(res, 502, 'upstream_error')
     await expectNoTrace(id, before)
     const spans = await traceOf(h, res, 10)
-    const upserts = named(spans, 'zerodb.upsert_vector')
-    const undo = childrenOf(spans, one(spans, 'documents.rollback')).sort((a, b) =>
-      Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano)),
+    const n = one(spans, 'zerodb.upsert_vectors').attributes['batch.size'] as number
+    expect(n).toBeGreaterThan(1)
+    const undo = childrenOf(spans, one(spans, 'documents.rollback'))
+    expect(undo.map((s) => s.name)).toEqual(Array.from({ length: n }, () => 'zerodb.delete_vector'))
+    expect(undo.map((s) => s.attributes['document.id']).sort()).toEqual(
+      Array.from({ length: n }, (_, i) => `${id}#${i}`).sort(),
     )
-    expect(undo.map((s) => s.name)).toEqual(upserts.map(() => 'zerodb.delete_vector'))
-    // Reverse order: the first compensation undoes the last upsert to finish.
-    const finished = [...upserts].sort((a, b) =>
-      Number(BigInt(a.endTimeUnixNano) - BigInt(b.endTimeUnixNano)),
-    )
-    expect(undo[0]?.attributes['document.id']).toBe(finished.at(-1)?.attributes['document.id'])
 
     const retry = await send('POST', '/api/documents', doc, { 'idempotency-key': key })
     expect(retry.status).toBe(201)
@@ -172,6 +169,50 @@ describe('a failed create leaves nothing behind', () => {
   })
 })
 
+describe('a partial upsert-batch', () => {
+  it('one passage refused inside a 200 batch reply: 502, the passages that landed are deleted', async () => {
+    // In a namespace of its own, a 768-d vector under `{id}#1` makes ZeroDB refuse `{id}#0` (its
+    // dimension mismatch) and accept the rest: a real partial write, reported in the 200 reply.
+    const namespace = `partial-${nonce()}`
+    const id = `f-partial-${nonce()}`
+    const w = await startHarness({ stack: h.stack, seed: false, vars: { ZERODB_NAMESPACE: namespace } })
+    try {
+      const planted = await zerodb('/vectors/upsert', {
+        method: 'POST',
+        body: JSON.stringify({
+          vector_id: `${id}#1`,
+          vector_embedding: Array.from({ length: 768 }, (_, i) => (i === 0 ? 1 : 0)),
+          document: 'planted',
+          namespace,
+        }),
+      })
+      expect(planted.status).toBe(200)
+      h.stack.zerodb.faults.clearRequests()
+      const res = await w.fetch('/api/documents', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify(newDoc(id)),
+      })
+      await expectUpstreamError(res, 502, 'upstream_error')
+      const batch = h.stack.zerodb.faults.requests().find((r) => r.path.endsWith('/vectors/upsert-batch'))
+      expect((batch?.body as unknown[] | undefined)?.length).toBeGreaterThan(2)
+      expect(h.stack.zerodb.stats().vectors[namespace] ?? 0).toBe(0)
+      expect(await rows('documents', { document_id: id })).toEqual([])
+      const spans = await traceOf(h, res, 10)
+      const upsert = one(spans, 'zerodb.upsert_vectors')
+      expect(upsert.status.code).toBe(2)
+      expect(upsert.attributes).toMatchObject({ 'batch.failed': 1, 'error.upstream': 'zerodb' })
+      const rollback = one(spans, 'documents.rollback')
+      expect(rollback.status.code).toBe(0)
+      expect(new Set(childrenOf(spans, rollback).map((s) => s.name))).toEqual(
+        new Set(['zerodb.delete_vector']),
+      )
+    } finally {
+      await w.stop()
+    }
+  })
+})
+
 describe('a failed update restores the previous version', () => {
   it('row update fault: 502; passages, row and media are the old ones again', async () => {
     const id = `f-update-${nonce()}`
@@ -179,7 +220,14 @@ describe('a failed update restores the previous version', () => {
     expect((await send('POST', '/api/documents', v1)).status).toBe(201)
     const before = (await (await send('GET', `/api/documents/${id}`)).json()) as { passage_count: number }
     const vectorsBefore = vectorCount()
-    const first = await (await zerodb(`/vectors/${encodeURIComponent(`${id}#0`)}?namespace=wwmaa`)).json()
+    // created_at is the time of the last upsert, which the restore is.
+    const stored = async () => {
+      const { created_at: _at, ...v } = (await (
+        await zerodb(`/vectors/${encodeURIComponent(`${id}#0`)}?namespace=wwmaa`)
+      ).json()) as Record<string, unknown>
+      return v
+    }
+    const first = await stored()
 
     h.stack.zerodb.faults.set({ match: '/tables/documents/rows/', status: 500, times: 1 })
     const res = await send('PUT', `/api/documents/${id}`, {
@@ -194,9 +242,7 @@ describe('a failed update restores the previous version', () => {
     expect(after).toMatchObject({ title: v1.title, body: v1.body, passage_count: before.passage_count })
     expect((after.media as unknown[]).length).toBe(2)
     expect(vectorCount()).toBe(vectorsBefore)
-    expect(await (await zerodb(`/vectors/${encodeURIComponent(`${id}#0`)}?namespace=wwmaa`)).json()).toEqual(
-      first,
-    )
+    expect(await stored()).toEqual(first)
   })
 
   it('a delete that failed half-way is finished by repeating it', async () => {

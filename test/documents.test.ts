@@ -53,7 +53,7 @@ const rowsOf = async (table: string, filter: Record<string, unknown>) => {
       body: JSON.stringify({ filter, limit: 100 }),
     },
   )
-  return ((await res.json()) as { rows: Array<{ row_data: Record<string, unknown> }> }).rows
+  return ((await res.json()) as { data: Array<{ row_data: Record<string, unknown> }> }).data
 }
 
 const vectorStatus = async (vectorId: string) =>
@@ -278,7 +278,7 @@ describe('batch', () => {
 })
 
 describe('trace of a create', () => {
-  it('has documents.create → embeddings, zerodb.upsert_vector ×N, zerodb.create_document', async () => {
+  it('has documents.create → embeddings, one zerodb.upsert_vectors for N passages, zerodb.create_document', async () => {
     const id = `traced-${nonce()}`
     const res = await api('POST', '/api/documents', admin, {
       id,
@@ -290,7 +290,7 @@ describe('trace of a create', () => {
     expect(res.status).toBe(201)
     const { passage_count: n } = (await res.json()) as { passage_count: number }
     expect(n).toBeGreaterThan(1)
-    const spans = await traceOf(h, res, 8 + n)
+    const spans = await traceOf(h, res, 9)
     const root = rootOf(spans)
     expect(root.name).toBe('POST /api/documents')
     const create = one(spans, 'documents.create')
@@ -305,7 +305,9 @@ describe('trace of a create', () => {
     const children = childrenOf(spans, create)
     const names = children.map((s) => s.name)
     expect(names.filter((x) => x === 'embeddings text-embedding-3-small')).toHaveLength(1)
-    expect(names.filter((x) => x === 'zerodb.upsert_vector')).toHaveLength(n)
+    const upserts = children.filter((x) => x.name === 'zerodb.upsert_vectors')
+    expect(upserts).toHaveLength(1)
+    expect(upserts[0]?.attributes).toMatchObject({ 'batch.size': n, 'batch.created': n, 'batch.failed': 0 })
     const inserts = children.filter((s) => s.name === 'zerodb.create_document')
     expect(inserts.map((s) => s.attributes['db.collection']).sort()).toEqual(['documents', 'media'])
     expect(names).toContain('zerodb.query_documents')
@@ -317,5 +319,92 @@ describe('trace of a create', () => {
       expect(childrenOf(spans, s).some((f) => f.name.startsWith('fetch'))).toBe(true)
     }
     expect(spans.filter((s) => s.status.code === 2)).toEqual([])
+  })
+})
+
+describe('what ZeroDB receives', () => {
+  it('a create sends one upsert-batch with both metadata fields, then the documents and media rows', async () => {
+    const id = `wire-${nonce()}`
+    h.stack.zerodb.faults.clearRequests()
+    const res = await api('POST', '/api/documents', admin, {
+      id,
+      source_type: 'technique',
+      title: 'Wire',
+      body: about(`w${nonce()}`, 30),
+      url: 'https://wwmaa.org/w',
+      media: [{ kind: 'image', url: 'https://media.wwmaa.org/w.jpg', alt: 'w' }],
+    })
+    expect(res.status).toBe(201)
+    const { passage_count: n } = (await res.json()) as { passage_count: number }
+    const received = h.stack.zerodb.faults.requests()
+    const path = (r: { path: string }) => r.path.replace(/^\/v1\/public\/[^/]+\/database/, '')
+    const batches = received.filter((r) => path(r) === '/vectors/upsert-batch')
+    expect(batches).toHaveLength(1)
+    expect(received.filter((r) => path(r) === '/vectors/upsert')).toEqual([])
+    const items = batches[0]?.body as Array<Record<string, unknown>>
+    expect(items).toHaveLength(n)
+    const meta = {
+      document_id: id,
+      passage_index: 0,
+      title: 'Wire',
+      source_type: 'technique',
+      url: 'https://wwmaa.org/w',
+    }
+    expect(items[0]).toEqual({
+      vector_id: `${id}#0`,
+      vector_embedding: expect.any(Array),
+      document: expect.stringMatching(/^Wire\n\n/),
+      namespace: 'wwmaa',
+      vector_metadata: meta,
+      metadata: meta,
+    })
+    expect((items[0]?.vector_embedding as number[] | undefined)?.length).toBe(1536)
+    expect(items.map((i) => i.vector_id)).toEqual(Array.from({ length: n }, (_, i) => `${id}#${i}`))
+    const rowBodies = (table: string) =>
+      received.filter((r) => r.method === 'POST' && path(r) === `/tables/${table}/rows`).map((r) => r.body)
+    expect(rowBodies('documents')).toEqual([
+      {
+        row_data: {
+          document_id: id,
+          source_type: 'technique',
+          title: 'Wire',
+          body: expect.any(String),
+          url: 'https://wwmaa.org/w',
+          metadata: {},
+          passage_count: n,
+        },
+      },
+    ])
+    expect(rowBodies('media')).toEqual([
+      { row_data: { source_id: id, kind: 'image', url: 'https://media.wwmaa.org/w.jpg', alt: 'w' } },
+    ])
+  })
+
+  it('the list pages with skip and a {field: 1} sort, and a delete is answered 204 yet reported done', async () => {
+    const id = `wire-del-${nonce()}`
+    const created = await api('POST', '/api/documents', admin, {
+      id,
+      source_type: 'event',
+      title: 'D',
+      body: 'Short.',
+    })
+    expect(created.status).toBe(201)
+    h.stack.zerodb.faults.clearRequests()
+    const list = await api('GET', '/api/documents?source_type=event&limit=2&offset=1', admin)
+    expect(list.status).toBe(200)
+    const query = h.stack.zerodb.faults.requests().find((r) => r.path.endsWith('/tables/documents/query'))
+    expect(query?.body).toEqual({
+      filter: { source_type: 'event' },
+      sort: { document_id: 1 },
+      limit: 2,
+      skip: 1,
+    })
+    const del = await api('DELETE', `/api/documents/${id}`, admin)
+    expect(del.status).toBe(200)
+    const rowDeletes = h.stack.zerodb.faults
+      .requests()
+      .filter((r) => r.method === 'DELETE' && r.path.includes('/tables/'))
+    expect(rowDeletes.length).toBeGreaterThan(0)
+    expect((await api('GET', `/api/documents/${id}`, admin)).status).toBe(404)
   })
 })

@@ -11,7 +11,7 @@ import { freshQuery, type SearchBody } from './search-support.ts'
 /** The expectations live in docs/reliability.md; this suite is their executable form. */
 interface Row {
   upstream: 'zerodb' | 'openai-embeddings' | 'openai-chat' | 'upstash' | 'collector'
-  fault: 'timeout' | '500' | '429' | 'refused' | 'malformed'
+  fault: 'timeout' | '500' | '429' | 'refused' | 'malformed' | 'dimension' | 'no-table'
   status: number
   code: string | undefined
   answer: 'grounded' | 'fallback' | undefined
@@ -91,6 +91,9 @@ function faultOf(row: Row): Fault {
       return { match, status: 500 }
     case '429':
       return { match, status: 429, retryAfter: 1 }
+    case 'no-table':
+      // What ZeroDB answers when `npm run zerodb:setup` never ran for the project.
+      return { match: '/tables/media/query', status: 404, body: { detail: 'Table not found: media' } }
     default:
       return { match, malformed: true }
   }
@@ -130,6 +133,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   for (const h of refused.values()) await h.stop()
+  await mismatched?.stop()
   await faultyCollector?.stop()
   await healthy?.stop()
   await stack?.stop()
@@ -152,10 +156,19 @@ async function refusedWorker(upstream: Row['upstream']): Promise<Harness> {
   return h
 }
 
+/** A Worker embedding at 768 dimensions against the seeded 1536-d namespace: ZeroDB's real 500. */
+let mismatched: Harness | undefined
+async function mismatchedWorker(): Promise<Harness> {
+  mismatched ??= await startHarness({ stack, vars: { ...VARS, OPENAI_EMBEDDING_DIMENSIONS: '768' } })
+  return mismatched
+}
+
 async function send(row: Row): Promise<{ res: Response; body: unknown; elapsed: number }> {
   const query = freshQuery()
   let h = healthy
-  if (row.fault === 'refused') {
+  if (row.fault === 'dimension') {
+    h = await mismatchedWorker()
+  } else if (row.fault === 'refused') {
     h = await refusedWorker(row.upstream)
     if (row.upstream === 'openai-chat') {
       // Same base URL for both OpenAI calls: a cached embedding leaves only the chat call to fail.
@@ -196,8 +209,8 @@ function assertSpan(spans: FlatSpan[], expected: NonNullable<Row['span']>) {
 }
 
 describe('fault matrix (docs/reliability.md)', () => {
-  it('covers every upstream with every fault', () => {
-    expect(rows).toHaveLength(25)
+  it('covers every upstream with every fault, plus the ZeroDB contract failures', () => {
+    expect(rows).toHaveLength(27)
   })
 
   it.each(rows.map((r) => [r.upstream, r.fault, r] as const))('%s %s', async (_u, _f, row) => {

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose'
-import { seedStack } from '../local/seed.ts'
+import { seedStack, setupStack } from '../local/seed.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
 import { startLocalWorker } from '../local/worker.ts'
 
@@ -12,7 +12,7 @@ export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef'
 export interface HarnessOptions {
   /** Worker variables on top of the ones pointing at the stack. */
   vars?: Record<string, string>
-  /** Load local/seed/corpus.jsonl into ZeroDB (default true). */
+  /** Load local/seed/corpus.jsonl into ZeroDB (default true). The tables are created either way. */
   seed?: boolean
   /** Reuse a running stack (its servers are not stopped by this harness). */
   stack?: LocalStack
@@ -41,9 +41,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // CI backs every harness with one real Redis: start each suite from an empty keyspace so that a
   // cached answer or a rate-limit window never leaks from one suite into the next.
   if (ownStack && redisUrl) await stack.upstash.command(['FLUSHDB'])
+  // Like a real project, the local ZeroDB refuses rows until `zerodb:setup` created the tables.
   if (options.seed !== false && !seeded.has(stack)) {
     await seedStack(stack)
     seeded.add(stack)
+  } else {
+    await setupStack(stack)
   }
   const vars: Record<string, string> = {
     ...stack.env,

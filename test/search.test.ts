@@ -158,7 +158,16 @@ describe('POST /api/search/query, cache miss', () => {
 
   it('sends the documented search body and the user prompt format', () => {
     const search = h.stack.zerodb.faults.requests().find((r) => r.path.endsWith('/vectors/search'))
-    expect(search?.body).toMatchObject({ namespace: 'wwmaa', limit: 10 })
+    // `threshold` always: ZeroDB drops hits below 0.7 when it is left out.
+    expect(search?.body).toEqual({
+      query_vector: expect.any(Array),
+      namespace: 'wwmaa',
+      limit: 10,
+      threshold: 0.15,
+    })
+    expect((search?.body as { query_vector?: number[] } | undefined)?.query_vector).toHaveLength(1536)
+    const media = h.stack.zerodb.faults.requests().find((r) => r.path.endsWith('/tables/media/query'))
+    expect(media?.body).toEqual({ filter: { source_id: { $in: expect.any(Array) } }, limit: 100 })
     const chat = h.stack.openai.faults.requests().find((r) => r.path === '/v1/chat/completions')
     const messages =
       (chat?.body as { messages?: Array<{ role: string; content: string }> } | undefined)?.messages ?? []

@@ -34,7 +34,13 @@ async function top5(question: string): Promise<string[]> {
     {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': stack.env.ZERODB_API_KEY ?? '' },
-      body: JSON.stringify({ query_vector: data[0]?.embedding, namespace: 'wwmaa', limit: 5 }),
+      // The API always sends SEARCH_MIN_SCORE (default 0.15); ZeroDB's own default would be 0.7.
+      body: JSON.stringify({
+        query_vector: data[0]?.embedding,
+        namespace: 'wwmaa',
+        limit: 5,
+        threshold: 0.15,
+      }),
     },
   )
   expect(res.status).toBe(200)

@@ -9,11 +9,16 @@ export class ApiError extends Error {
   }
 }
 
+/** ZeroDB's page size cap for a table query. */
+export const MAX_QUERY_LIMIT = 1000
+const DEFAULT_QUERY_LIMIT = 100
+
 export interface RowQuery {
   filter: Record<string, unknown>
-  sort?: { field: string; direction: 'asc' | 'desc' }
+  /** Field → 1 (ascending) or -1 (descending), applied in key order. */
+  sort: Array<[string, 1 | -1]>
   limit: number
-  offset: number
+  skip: number
 }
 
 interface Row {
@@ -23,6 +28,7 @@ interface Row {
   updated_at: string
 }
 
+/** `{filter, sort: {"<field>": 1 | -1}, limit, skip}`; unknown fields are ignored, as FastAPI does. */
 export function validateQuery(body: Record<string, unknown>): RowQuery {
   const filter = body.filter ?? {}
   if (!isPlainObject(filter)) throw new ApiError(422, 'filter must be an object')
@@ -31,27 +37,21 @@ export function validateQuery(body: Record<string, unknown>): RowQuery {
       throw new ApiError(422, `filter.${key}.$in must be an array`)
     }
   }
-  let sort: RowQuery['sort']
-  if (body.sort !== undefined && body.sort !== null) {
-    const s = body.sort
-    if (
-      !isPlainObject(s) ||
-      typeof s.field !== 'string' ||
-      (s.direction !== undefined && s.direction !== 'asc' && s.direction !== 'desc')
-    ) {
-      throw new ApiError(422, 'sort must be {"field": string, "direction": "asc" | "desc"}')
-    }
-    sort = { field: s.field, direction: (s.direction as 'asc' | 'desc' | undefined) ?? 'asc' }
+  const sortBody = body.sort ?? {}
+  if (!isPlainObject(sortBody)) throw new ApiError(422, 'sort must be an object {"<field>": 1 | -1}')
+  const sort = Object.entries(sortBody).map(([field, dir]): [string, 1 | -1] => {
+    if (dir !== 1 && dir !== -1) throw new ApiError(422, `sort.${field} must be 1 or -1`)
+    return [field, dir]
+  })
+  const limit = body.limit ?? DEFAULT_QUERY_LIMIT
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_QUERY_LIMIT) {
+    throw new ApiError(422, `limit must be an integer between 1 and ${MAX_QUERY_LIMIT}`)
   }
-  const limit = body.limit ?? 20
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100) {
-    throw new ApiError(422, 'limit must be an integer between 1 and 100')
+  const skip = body.skip ?? 0
+  if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) {
+    throw new ApiError(422, 'skip must be a non-negative integer')
   }
-  const offset = body.offset ?? 0
-  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) {
-    throw new ApiError(422, 'offset must be a non-negative integer')
-  }
-  return { filter, sort, limit, offset }
+  return { filter, sort, limit, skip }
 }
 
 /** Each key an exact (deep-equal) value, or {"$in": [values]}. */
@@ -69,23 +69,30 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
-export function queryRows(rows: Row[], query: RowQuery) {
+export function queryRows(table: string, rows: Row[], query: RowQuery) {
   const matched = rows.filter((r) => matchesFilter(r.row_data, query.filter))
-  if (query.sort) {
-    const { field, direction } = query.sort
-    const sign = direction === 'desc' ? -1 : 1
-    const sortValue = (r: Row) =>
-      field in r.row_data
-        ? r.row_data[field]
-        : field === 'created_at' || field === 'updated_at'
-          ? r[field]
-          : undefined
-    matched.sort((a, b) => sign * compare(sortValue(a), sortValue(b)))
+  const sortValue = (r: Row, field: string) =>
+    field in r.row_data
+      ? r.row_data[field]
+      : field === 'created_at' || field === 'updated_at'
+        ? r[field]
+        : undefined
+  if (query.sort.length > 0) {
+    matched.sort((a, b) => {
+      for (const [field, dir] of query.sort) {
+        const c = compare(sortValue(a, field), sortValue(b, field))
+        if (c !== 0) return dir * c
+      }
+      return 0
+    })
   }
-  const page = matched.slice(query.offset, query.offset + query.limit)
+  const page = matched.slice(query.skip, query.skip + query.limit)
   return {
-    rows: page.map((r) => ({ row_id: r.row_id, row_data: r.row_data, created_at: r.created_at })),
+    data: page.map((r) => ({ table_name: table, ...r })),
     total: matched.length,
+    skip: query.skip,
+    limit: query.limit,
+    has_more: query.skip + page.length < matched.length,
   }
 }
 

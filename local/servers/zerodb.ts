@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
-import { cosine } from '../embedding.ts'
 import { FaultController } from './faults.ts'
 import type { LocalRequest, RunningServer } from './http.ts'
 import { createServer, isPlainObject, parseJson, sendJson } from './http.ts'
-import { ApiError, matchesFilter, queryRows, validateQuery } from './zerodb-query.ts'
+import { ApiError, queryRows, validateQuery } from './zerodb-query.ts'
+import { VectorStore } from './zerodb-vectors.ts'
 
-// Implements /work/shared/zerodb-api.md: paths, field names and status codes are the contract.
+// Implements the "current" column of /work/shared/zerodb-api.md: paths, field names and status
+// codes are the contract, sharp edges included (tables must be created before rows go in, a row
+// delete answers 204 with no body, a query answers `data` pages).
 
 export interface ZeroDbOptions {
   port?: number
   apiKey: string
   projectId: string
-}
-
-interface StoredVector {
-  vector_id: string
-  namespace: string
-  document: string
-  metadata: Record<string, unknown>
-  embedding: number[]
 }
 
 export interface StoredRow {
@@ -29,173 +23,121 @@ export interface StoredRow {
   updated_at: string
 }
 
-export interface ZeroDbServer extends RunningServer {
-  faults: FaultController
-  reset(): void
-  stats(): { vectors: Record<string, number>; rows: Record<string, number> }
+interface Table {
+  schema: Record<string, unknown>
+  created_at: string
+  rows: Map<string, StoredRow>
 }
 
-const DEFAULT_NAMESPACE = 'default'
+export interface ZeroDbServer extends RunningServer {
+  faults: FaultController
+  /** Forgets every vector, table and row (tables too: run setup again). */
+  reset(): void
+  stats(): { vectors: Record<string, number>; rows: Record<string, number>; tables: string[] }
+}
+
 const TABLE_NAME = /^[A-Za-z0-9_-]{1,128}$/
 
 export async function startZeroDb(options: ZeroDbOptions): Promise<ZeroDbServer> {
-  const vectors = new Map<string, Map<string, StoredVector>>()
-  const tables = new Map<string, Map<string, StoredRow>>()
+  const vectors = new VectorStore()
+  const tables = new Map<string, Table>()
   const faults = new FaultController((status) => ({ detail: `Injected fault (HTTP ${status})` }))
-  const prefix = `/v1/public/${options.projectId}`
-
-  const namespace = (name: string) => {
-    let ns = vectors.get(name)
-    if (!ns) {
-      ns = new Map()
-      vectors.set(name, ns)
-    }
-    return ns
-  }
-  const table = (name: string) => {
-    let t = tables.get(name)
-    if (!t) {
-      t = new Map()
-      tables.set(name, t)
-    }
-    return t
-  }
 
   function route(req: LocalRequest, res: ServerResponse) {
-    if (req.headers['x-api-key'] !== options.apiKey) {
-      const detail = req.headers['x-api-key'] ? 'Invalid API key' : 'Missing X-API-Key header'
+    if (keyOf(req) !== options.apiKey) {
+      const detail = keyOf(req) ? 'Invalid API key' : 'Missing X-API-Key header'
       return sendJson(res, 401, { detail })
     }
-    const project = /^\/v1\/public\/([^/]+)(\/.*)?$/.exec(req.path)
+    // The same routes answer under /v1/public/{pid} and /v1/projects/{pid}.
+    const project = /^\/v1\/(?:public|projects)\/([^/]+)(\/.*)?$/.exec(req.path)
     if (!project) throw new ApiError(404, 'Not Found')
-    if (`/v1/public/${project[1]}` !== prefix) throw new ApiError(404, `Project ${project[1]} not found`)
+    if (decodeURIComponent(project[1]!) !== options.projectId) {
+      throw new ApiError(404, `Project ${project[1]} not found`)
+    }
     const rest = (project[2] ?? '').split('/').filter(Boolean).map(decodeURIComponent)
     const key = `${req.method} /${rest.map((p, i) => (isParam(rest, i) ? ':' : p)).join('/')}`
-    const body = () => readBody(req)
+    const ns = req.url.searchParams.get('namespace')
 
     switch (key) {
       case 'POST /database/vectors/upsert':
-        return sendJson(res, 200, upsert(body()))
+        return sendJson(res, 200, vectors.upsert(objectBody(req)))
+      case 'POST /database/vectors/upsert-batch':
+        return sendJson(res, 200, vectors.upsertBatch(arrayBody(req)))
       case 'POST /database/vectors/search':
-        return sendJson(res, 200, search(body()))
-      case 'GET /database/vectors/:': {
-        const v = findVector(rest[2]!, req.url.searchParams.get('namespace') ?? DEFAULT_NAMESPACE)
-        const { metadata, embedding, ...fields } = v
-        return sendJson(res, 200, { ...fields, vector_metadata: metadata, vector_embedding: embedding })
-      }
-      case 'DELETE /database/vectors/:': {
-        const v = findVector(rest[2]!, req.url.searchParams.get('namespace') ?? DEFAULT_NAMESPACE)
-        vectors.get(v.namespace)?.delete(v.vector_id)
-        return sendJson(res, 200, { vector_id: v.vector_id, deleted: true })
+        return sendJson(res, 200, vectors.search(objectBody(req)))
+      case 'GET /database/vectors/:':
+        return sendJson(res, 200, vectors.find(rest[2]!, ns))
+      case 'DELETE /database/vectors/:':
+        return sendJson(res, 200, vectors.delete(rest[2]!, ns))
+      case 'GET /database/tables':
+        return sendJson(res, 200, {
+          tables: [...tables].map(([name, t]) => ({
+            table_name: name,
+            schema: t.schema,
+            row_count: t.rows.size,
+            created_at: t.created_at,
+          })),
+          total: tables.size,
+        })
+      case 'POST /database/tables': {
+        const body = objectBody(req)
+        const name = tableName(body.table_name)
+        if (!isPlainObject(body.schema)) throw new ApiError(422, 'schema must be an object')
+        if (tables.has(name)) throw new ApiError(409, `Table ${name} already exists`)
+        const created_at = new Date().toISOString()
+        tables.set(name, { schema: body.schema, created_at, rows: new Map() })
+        return sendJson(res, 201, {
+          table_id: randomUUID(),
+          table_name: name,
+          schema: body.schema,
+          created_at,
+        })
       }
       case 'POST /database/tables/:/rows': {
-        const name = tableName(rest[2]!)
+        const name = rest[2]!
         const now = new Date().toISOString()
         const row: StoredRow = {
           row_id: randomUUID(),
-          row_data: rowData(body()),
+          row_data: rowData(req),
           created_at: now,
           updated_at: now,
         }
-        table(name).set(row.row_id, row)
-        return sendJson(res, 201, {
-          row_id: row.row_id,
-          table_name: name,
-          row_data: row.row_data,
-          created_at: now,
-        })
+        table(name).rows.set(row.row_id, row)
+        const { updated_at: _updated, ...created } = row
+        return sendJson(res, 201, { table_name: name, ...created })
       }
-      case 'GET /database/tables/:/rows/:': {
-        const name = tableName(rest[2]!)
-        return sendJson(res, 200, { table_name: name, ...findRow(name, rest[4]!) })
-      }
+      case 'GET /database/tables/:/rows/:':
+        return sendJson(res, 200, { table_name: rest[2], ...findRow(rest[2]!, rest[4]!) })
       case 'PUT /database/tables/:/rows/:': {
-        const name = tableName(rest[2]!)
-        const row = findRow(name, rest[4]!)
-        row.row_data = rowData(body())
+        const row = findRow(rest[2]!, rest[4]!)
+        row.row_data = rowData(req)
         row.updated_at = new Date().toISOString()
-        return sendJson(res, 200, { table_name: name, ...row })
+        return sendJson(res, 200, { table_name: rest[2], ...row })
       }
       case 'DELETE /database/tables/:/rows/:': {
-        const name = tableName(rest[2]!)
-        const row = findRow(name, rest[4]!)
-        tables.get(name)?.delete(row.row_id)
-        return sendJson(res, 200, { row_id: row.row_id, deleted: true })
+        const row = findRow(rest[2]!, rest[4]!)
+        table(rest[2]!).rows.delete(row.row_id)
+        res.writeHead(204).end()
+        return
       }
       case 'POST /database/tables/:/query': {
-        const name = tableName(rest[2]!)
-        const query = validateQuery(body())
-        return sendJson(res, 200, queryRows([...(tables.get(name)?.values() ?? [])], query))
+        const query = validateQuery(objectBody(req))
+        return sendJson(res, 200, queryRows(rest[2]!, [...table(rest[2]!).rows.values()], query))
       }
       default:
         throw new ApiError(404, 'Not Found')
     }
   }
 
-  function upsert(body: Record<string, unknown>) {
-    const embedding = numberArray(body.vector_embedding, 'vector_embedding')
-    if (typeof body.document !== 'string') throw new ApiError(422, 'document must be a string')
-    const metadata = optionalObject(body.metadata, 'metadata')
-    const nsName = optionalString(body.namespace, 'namespace') ?? DEFAULT_NAMESPACE
-    const id = optionalString(body.vector_id, 'vector_id') ?? randomUUID()
-    const ns = namespace(nsName)
-    const dims = dimensionOf(ns, id)
-    if (dims !== undefined && dims !== embedding.length) {
-      throw new ApiError(
-        422,
-        `Dimension mismatch: namespace ${nsName} holds ${dims}-d vectors, got ${embedding.length}`,
-      )
-    }
-    const created = !ns.has(id)
-    ns.set(id, { vector_id: id, namespace: nsName, document: body.document, metadata, embedding })
-    return { vector_id: id, namespace: nsName, created }
-  }
-
-  function search(body: Record<string, unknown>) {
-    const started = performance.now()
-    const query = numberArray(body.query_vector, 'query_vector')
-    const nsName = optionalString(body.namespace, 'namespace') ?? DEFAULT_NAMESPACE
-    const limit = body.limit ?? 10
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100) {
-      throw new ApiError(422, 'limit must be an integer between 1 and 100')
-    }
-    const threshold = body.threshold ?? 0
-    if (typeof threshold !== 'number' || threshold < 0 || threshold > 1) {
-      throw new ApiError(422, 'threshold must be a number between 0 and 1')
-    }
-    const filter = optionalObject(body.metadata_filter, 'metadata_filter')
-    const ns = vectors.get(nsName) ?? new Map<string, StoredVector>()
-    const dims = dimensionOf(ns)
-    if (dims !== undefined && dims !== query.length) {
-      throw new ApiError(
-        422,
-        `Dimension mismatch: namespace ${nsName} holds ${dims}-d vectors, got ${query.length}`,
-      )
-    }
-    const hits = [...ns.values()]
-      .filter((v) => matchesFilter(v.metadata, filter))
-      .map((v) => ({ v, similarity: cosine(query, v.embedding) }))
-      .filter((h) => h.similarity >= threshold)
-      .sort((a, b) => b.similarity - a.similarity)
-      .slice(0, limit)
-      .map(({ v, similarity }) => ({
-        vector_id: v.vector_id,
-        namespace: v.namespace,
-        document: v.document,
-        vector_metadata: v.metadata,
-        similarity,
-      }))
-    return { vectors: hits, total_count: hits.length, search_time_ms: performance.now() - started }
-  }
-
-  function findVector(id: string, ns: string): StoredVector {
-    const v = vectors.get(ns)?.get(id)
-    if (!v) throw new ApiError(404, `Vector ${id} not found in namespace ${ns}`)
-    return v
+  /** Rows live in tables that setup created; any row route on another table is a 404. */
+  function table(name: string): Table {
+    const t = tables.get(name)
+    if (!t) throw new ApiError(404, `Table not found: ${name}`)
+    return t
   }
 
   function findRow(name: string, id: string): StoredRow {
-    const row = tables.get(name)?.get(id)
+    const row = table(name).rows.get(id)
     if (!row) throw new ApiError(404, `Row ${id} not found in table ${name}`)
     return row
   }
@@ -221,64 +163,54 @@ export async function startZeroDb(options: ZeroDbOptions): Promise<ZeroDbServer>
       tables.clear()
     },
     stats() {
-      const count = <T>(m: Map<string, Map<string, T>>) =>
-        Object.fromEntries([...m].filter(([, v]) => v.size > 0).map(([k, v]) => [k, v.size]))
-      return { vectors: count(vectors), rows: count(tables) }
+      const rows = [...tables].filter(([, t]) => t.rows.size > 0).map(([k, t]) => [k, t.rows.size])
+      return { vectors: vectors.counts(), rows: Object.fromEntries(rows), tables: [...tables.keys()] }
     },
   }
+}
+
+function keyOf(req: LocalRequest): string | undefined {
+  const key = req.headers['x-api-key']
+  if (typeof key === 'string' && key) return key
+  const auth = req.headers.authorization
+  return auth?.startsWith('Bearer ') ? auth.slice(7) : undefined
 }
 
 /** Which path segments are parameters: vector id (index 2 under vectors), table name and row id. */
 function isParam(parts: string[], i: number): boolean {
   if (parts[0] !== 'database') return false
   if (parts[1] === 'vectors')
-    return i === 2 && parts.length === 3 && !['upsert', 'search'].includes(parts[2]!)
+    return i === 2 && parts.length === 3 && !['upsert', 'upsert-batch', 'search'].includes(parts[2]!)
   if (parts[1] === 'tables') return i === 2 || (i === 4 && parts[3] === 'rows')
   return false
 }
 
-function readBody(req: LocalRequest): Record<string, unknown> {
+function jsonBody(req: LocalRequest): unknown {
   const parsed = parseJson(req.rawBody)
   if (!parsed.ok) throw new ApiError(422, `Invalid JSON body: ${parsed.error}`)
-  if (!isPlainObject(parsed.value)) throw new ApiError(422, 'Body must be a JSON object')
   return parsed.value
 }
 
-function tableName(name: string): string {
-  if (!TABLE_NAME.test(name)) throw new ApiError(422, `Invalid table name ${name}`)
+function objectBody(req: LocalRequest): Record<string, unknown> {
+  const value = jsonBody(req)
+  if (!isPlainObject(value)) throw new ApiError(422, 'Body must be a JSON object')
+  return value
+}
+
+function arrayBody(req: LocalRequest): unknown[] {
+  const value = jsonBody(req)
+  if (!Array.isArray(value)) throw new ApiError(422, 'Body must be a JSON array of upsert items')
+  return value
+}
+
+function tableName(name: unknown): string {
+  if (typeof name !== 'string' || !TABLE_NAME.test(name))
+    throw new ApiError(422, `Invalid table name ${String(name)}`)
   return name
 }
 
-function rowData(body: Record<string, unknown>): Record<string, unknown> {
+function rowData(req: LocalRequest): Record<string, unknown> {
+  const body = objectBody(req)
   if (!isPlainObject(body.row_data)) throw new ApiError(422, 'row_data must be an object')
   return body.row_data
-}
-
-function numberArray(value: unknown, field: string): number[] {
-  if (
-    !Array.isArray(value) ||
-    value.length === 0 ||
-    !value.every((x) => typeof x === 'number' && Number.isFinite(x))
-  ) {
-    throw new ApiError(422, `${field} must be a non-empty array of numbers`)
-  }
-  return value as number[]
-}
-
-function optionalString(value: unknown, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string' || value === '')
-    throw new ApiError(422, `${field} must be a non-empty string`)
-  return value
-}
-
-function optionalObject(value: unknown, field: string): Record<string, unknown> {
-  if (value === undefined || value === null) return {}
-  if (!isPlainObject(value)) throw new ApiError(422, `${field} must be an object`)
-  return value
-}
-
-function dimensionOf(ns: Map<string, StoredVector>, except?: string): number | undefined {
-  for (const v of ns.values()) if (v.vector_id !== except) return v.embedding.length
-  return undefined
 }

@@ -20,7 +20,7 @@ import { writeNew } from './write.ts'
  * others down. A failure before any write (embedding, Upstash) fails the whole request instead.
  */
 
-/** Items written at once; each runs up to four upserts, so two stay near the connection limit. */
+/** Items written at once; each runs up to four calls at a time, so two stay near the connection limit. */
 const ITEM_CONCURRENCY = 2
 
 export interface BatchResult {

@@ -21,7 +21,7 @@ import {
  * first and the `documents` row after them, so that a row never names passages that do not exist.
  */
 
-/** Upserts in flight per document: under the Workers limit of six open connections. */
+/** Calls in flight per document (deletes, reads, media rows): under the Workers limit of six. */
 const CONCURRENCY = 4
 
 export interface Written {
@@ -76,6 +76,11 @@ export async function replaceExisting(
   return { row, media }
 }
 
+/**
+ * All passages in one `upsert-batch` call. The undo is recorded before the call: a batch that fails
+ * or half-succeeds may have written any of its items, and deleting or restoring one that never
+ * landed is harmless.
+ */
 async function upsertPassages(
   deps: DocumentDeps,
   e: EmbeddedDocument,
@@ -83,23 +88,30 @@ async function upsertPassages(
   previous: (i: number) => StoredVector | null,
 ): Promise<void> {
   const { zerodb, namespace } = deps
-  await forEachLimited(e.passages, CONCURRENCY, async (text, i) => {
+  const items = e.passages.map((text, i) => {
     const vector = e.vectors[i]
     if (!vector) throw new Error(`no embedding for passage ${i} of ${e.doc.id}`)
-    const vid = vectorId(e.doc.id, i)
-    await zerodb.upsertVector({
-      id: vid,
+    return {
+      id: vectorId(e.doc.id, i),
       vector,
       document: text,
       metadata: passageMetadata(e.doc, i),
       namespace,
-    })
-    const old = previous(i)
-    journal.record(
-      `vector ${vid}`,
-      old ? () => zerodb.upsertVector({ ...old, id: vid }) : () => zerodb.deleteVector(vid, namespace),
-    )
+    }
   })
+  if (items.length === 0) return
+  journal.record(`vectors ${items[0]?.id}…${items.length - 1}`, async () => {
+    const restore = items.flatMap((item, i) => {
+      const old = previous(i)
+      return old ? [{ ...old, id: item.id }] : []
+    })
+    const remove = items.filter((_, i) => !previous(i)).map((item) => item.id)
+    if (restore.length > 0) await zerodb.upsertVectors(restore)
+    await forEachLimited(remove, CONCURRENCY, async (id) => {
+      await zerodb.deleteVector(id, namespace)
+    })
+  })
+  await zerodb.upsertVectors(items)
 }
 
 async function createMedia(deps: DocumentDeps, id: string, e: EmbeddedDocument, journal: WriteJournal) {

@@ -4,6 +4,8 @@ import { routePath } from 'hono/route'
 import type { AppEnv } from '../env.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addHttpContext, getTraceId } from '../telemetry/helpers.ts'
+import { addLegacyHttpAttributes } from '../telemetry/http-compat.ts'
+import { telemetryState } from '../telemetry/trace-config.ts'
 
 /**
  * Binds the request span (created by otel-cf-workers) to the Hono context, names it after the
@@ -25,6 +27,8 @@ export const traceContext = createMiddleware<AppEnv>(async (c, next) => {
       span.updateName(route ? `${method} ${route}` : method)
       addHttpContext({ method, route, status: c.res.status, userAgent: c.req.header('user-agent') }, span)
       span.setAttribute(ATTR.urlPath, c.req.path)
+      const http = { method, url: c.req.url, status: c.res.status, userAgent: c.req.header('user-agent') }
+      addLegacyHttpAttributes(http, telemetryState(c.env).config, span)
     }
     if (traceId && span) {
       c.header('x-trace-id', traceId)

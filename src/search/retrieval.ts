@@ -54,6 +54,8 @@ export function vectorSearch(run: SearchRun, vector: number[], options: SearchOp
       vector,
       namespace: run.deps.config.zerodb.namespace,
       limit: searchLimit(options.topK),
+      // ZeroDB's own default is 0.7, which would drop hits step 7 is meant to judge.
+      threshold: run.deps.config.search.minScore,
       metadataFilter: options.sourceType ? { source_type: options.sourceType } : undefined,
     })
     span.setAttribute(ATTR.resultCount, hits.length)

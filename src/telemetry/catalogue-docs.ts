@@ -17,6 +17,12 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   httpStatus: 'Root span and fetch spans: the response status.',
   urlPath: 'Root span: the raw path.',
   userAgent: 'Root span: the caller’s User-Agent.',
+  legacyHttpMethod:
+    'Root span, old name of `http.request.method` (`OTEL_SEMCONV_STABILITY_OPT_IN=http/dup`).',
+  legacyHttpUrl:
+    'Root span, old name for the request URL (`http/dup`); no query string unless query text may be recorded.',
+  legacyHttpStatusCode: 'Root span, old name of `http.response.status_code` (`http/dup`).',
+  legacyHttpUserAgent: 'Root span, old name of `user_agent.original` (`http/dup`).',
   userId: 'Root and every `search.*`/`documents.*` span: JWT `sub`, or `anonymous`.',
   userRole: 'Root and every `search.*`/`documents.*` span: JWT `role`, or `anonymous`.',
   errorType: 'Failed span: the error class (`UpstreamError`, `CacheError`, …).',
@@ -116,6 +122,7 @@ const STEP_MEANINGS: Record<SearchStep, string> = {
 const ZERODB_MEANINGS: Record<ZeroDbOperation, string> = {
   vector_search: 'POST /database/vectors/search',
   upsert_vector: 'POST /database/vectors/upsert',
+  upsert_vectors: 'POST /database/vectors/upsert-batch (all passages of a document in one call)',
   get_vector: 'GET /database/vectors/{id}',
   delete_vector: 'DELETE /database/vectors/{id}',
   create_document: 'POST /database/tables/{table}/rows',
@@ -123,6 +130,8 @@ const ZERODB_MEANINGS: Record<ZeroDbOperation, string> = {
   update_document: 'PUT /database/tables/{table}/rows/{id}',
   delete_document: 'DELETE /database/tables/{table}/rows/{id}',
   query_documents: 'POST /database/tables/{table}/query',
+  list_tables: 'GET /database/tables (setup and the live check)',
+  create_table: 'POST /database/tables (setup and the live check)',
 }
 
 const DOCUMENT_MEANINGS: Record<DocumentOperation, string> = {

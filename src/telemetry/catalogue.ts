@@ -18,6 +18,10 @@ import {
   ATTR_SERVICE_VERSION,
   ATTR_URL_PATH,
   ATTR_USER_AGENT_ORIGINAL,
+  SEMATTRS_HTTP_METHOD,
+  SEMATTRS_HTTP_STATUS_CODE,
+  SEMATTRS_HTTP_URL,
+  SEMATTRS_HTTP_USER_AGENT,
 } from '@opentelemetry/semantic-conventions'
 
 // Incubating conventions are copied rather than imported, as the semconv package itself advises:
@@ -61,6 +65,7 @@ export const SPAN = {
 export const ZERODB_OPERATIONS = [
   'vector_search',
   'upsert_vector',
+  'upsert_vectors',
   'get_vector',
   'delete_vector',
   'create_document',
@@ -68,6 +73,8 @@ export const ZERODB_OPERATIONS = [
   'update_document',
   'delete_document',
   'query_documents',
+  'list_tables',
+  'create_table',
 ] as const
 export type ZeroDbOperation = (typeof ZERODB_OPERATIONS)[number]
 export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr', 'set_nx', 'del'] as const
@@ -88,6 +95,12 @@ export const ATTR = {
   httpStatus: ATTR_HTTP_RESPONSE_STATUS_CODE,
   urlPath: ATTR_URL_PATH,
   userAgent: ATTR_USER_AGENT_ORIGINAL,
+  // The pre-1.23 HTTP names the original backend emitted and its Honeycomb queries read; on the
+  // root span beside the current ones while OTEL_SEMCONV_STABILITY_OPT_IN is `http/dup`.
+  legacyHttpMethod: SEMATTRS_HTTP_METHOD,
+  legacyHttpUrl: SEMATTRS_HTTP_URL,
+  legacyHttpStatusCode: SEMATTRS_HTTP_STATUS_CODE,
+  legacyHttpUserAgent: SEMATTRS_HTTP_USER_AGENT,
   // User
   userId: ATTR_USER_ID,
   userRole: 'user.role',

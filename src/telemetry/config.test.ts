@@ -139,3 +139,19 @@ describe('parseOtlpHeaders', () => {
     expect(parseOtlpHeaders('authorization=Basic abc==')).toEqual({ authorization: 'Basic abc==' })
   })
 })
+
+describe('OTEL_SEMCONV_STABILITY_OPT_IN', () => {
+  it('defaults to http/dup (old HTTP names beside the new) and honours http and lists', () => {
+    expect(resolve({}).httpSemconv).toBe('http/dup')
+    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http' }).httpSemconv).toBe('http')
+    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'database/dup, HTTP' }).httpSemconv).toBe('http')
+    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http/dup' }).httpSemconv).toBe('http/dup')
+    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'database' }).httpSemconv).toBe('http/dup')
+  })
+
+  it('refuses http and http/dup together, naming the variable', () => {
+    const error = errorOf({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http,http/dup' })
+    expect(error.variable).toBe('OTEL_SEMCONV_STABILITY_OPT_IN')
+    expect(error.message).toContain('either http or http/dup')
+  })
+})

@@ -18,6 +18,8 @@ export const SAMPLERS = [
 export type SamplerName = (typeof SAMPLERS)[number]
 export const EXPORTER_TYPES = ['http', 'console', 'none'] as const
 export type ExporterType = (typeof EXPORTER_TYPES)[number]
+/** OTEL_SEMCONV_STABILITY_OPT_IN for HTTP: `http` = current names only, `http/dup` = old ones too. */
+export type HttpSemconv = 'http' | 'http/dup'
 
 export interface ResolvedTelemetryConfig {
   enabled: boolean
@@ -33,6 +35,7 @@ export interface ResolvedTelemetryConfig {
   samplerRatio: number
   slowTraceMs: number
   recordQueryText: boolean
+  httpSemconv: HttpSemconv
 }
 
 export class TelemetryConfigError extends Error {
@@ -70,6 +73,18 @@ const variables = {
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
   OTEL_SLOW_TRACE_MS: z.coerce.number().int().min(0).optional(),
   OTEL_RECORD_QUERY_TEXT: boolean.optional(),
+  // A comma-separated list, as OpenTelemetry defines it; entries for other domains are ignored.
+  OTEL_SEMCONV_STABILITY_OPT_IN: z
+    .string()
+    .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()))
+    .refine(
+      (entries) => !(entries.includes('http') && entries.includes('http/dup')),
+      'name either http or http/dup, not both',
+    )
+    .transform((entries): HttpSemconv | undefined =>
+      entries.includes('http/dup') ? 'http/dup' : entries.includes('http') ? 'http' : undefined,
+    )
+    .optional(),
 } as const
 type VariableName = keyof typeof variables
 
@@ -171,5 +186,8 @@ export function resolveTelemetryConfig(env: Record<string, unknown>): ResolvedTe
     samplerRatio: read(env, 'OTEL_TRACES_SAMPLER_ARG') ?? (production ? 0.1 : 1),
     slowTraceMs: read(env, 'OTEL_SLOW_TRACE_MS') ?? 2000,
     recordQueryText: read(env, 'OTEL_RECORD_QUERY_TEXT') ?? !production,
+    // `http/dup` by default, unlike OpenTelemetry's own default: the original backend's Honeycomb
+    // queries read the old names, and dropping them must be a decision (`http`).
+    httpSemconv: read(env, 'OTEL_SEMCONV_STABILITY_OPT_IN') ?? 'http/dup',
   }
 }

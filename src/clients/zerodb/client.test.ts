@@ -53,6 +53,7 @@ describe('ZeroDbClient wire format', () => {
       vector: [0.1, 0.2],
       namespace: 'wwmaa',
       limit: 10,
+      threshold: 0.15,
       metadataFilter: { source_type: 'article' },
     })
     expect(hits).toEqual([{ id: 'v1', document: 'passage v1', metadata: { document_id: 'd1' }, score: 0.9 }])
@@ -63,13 +64,21 @@ describe('ZeroDbClient wire format', () => {
       query_vector: [0.1, 0.2],
       namespace: 'wwmaa',
       limit: 10,
+      threshold: 0.15,
       metadata_filter: { source_type: 'article' },
     })
   })
 
-  it('upserts, gets and deletes vectors', async () => {
+  it('upserts with both metadata fields, reads a reply without `created`, gets and deletes vectors', async () => {
     const { zerodb, calls } = client(
-      json(200, { vector_id: 'v1', namespace: 'wwmaa', created: true }),
+      json(200, {
+        vector_id: 'v1',
+        namespace: 'wwmaa',
+        vector_embedding: [1, 2],
+        vector_metadata: { a: 1 },
+        document: 'd',
+        created_at: '2026-01-01T00:00:00Z',
+      }),
       json(200, {
         vector_id: 'v1',
         namespace: 'wwmaa',
@@ -77,7 +86,7 @@ describe('ZeroDbClient wire format', () => {
         vector_metadata: { a: 1 },
         vector_embedding: [1, 2],
       }),
-      json(200, { vector_id: 'v1', deleted: true }),
+      json(200, { success: true, deleted_id: 'v1' }),
     )
     const up = await zerodb.upsertVector({
       id: 'v1',
@@ -86,13 +95,14 @@ describe('ZeroDbClient wire format', () => {
       metadata: { a: 1 },
       namespace: 'wwmaa',
     })
-    expect(up).toEqual({ id: 'v1', namespace: 'wwmaa', created: true })
+    expect(up).toEqual({ id: 'v1', namespace: 'wwmaa' })
     expect(calls[0]?.body).toEqual({
       vector_id: 'v1',
       vector_embedding: [1, 2],
       document: 'd',
-      metadata: { a: 1 },
       namespace: 'wwmaa',
+      vector_metadata: { a: 1 },
+      metadata: { a: 1 },
     })
     expect(await zerodb.getVector('v1', 'wwmaa')).toEqual({
       id: 'v1',
@@ -106,13 +116,57 @@ describe('ZeroDbClient wire format', () => {
     expect(calls[2]?.method).toBe('DELETE')
   })
 
-  it('creates, reads, replaces, deletes and queries rows', async () => {
+  it('reads metadata from `metadata` when a deployment answers the older field', async () => {
+    const { zerodb } = client(
+      json(200, { vectors: [{ vector_id: 'v1', document: 'p', metadata: { title: 'T' }, similarity: 0.8 }] }),
+    )
+    const hits = await zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0 })
+    expect(hits[0]?.metadata).toEqual({ title: 'T' })
+  })
+
+  it('sends all items in one upsert-batch call and reports a partial failure as non-retryable', async () => {
+    const item = (id: string) => ({ id, vector: [1, 2], document: id, metadata: { id }, namespace: 'wwmaa' })
     const { zerodb, calls } = client(
-      json(201, row('r1', { a: 1 })),
+      json(200, { success_count: 2, error_count: 0, errors: [], total_time_ms: 3 }),
+      json(200, { success_count: 1, error_count: 1, errors: [{ index: 1, error: 'bad' }], total_time_ms: 3 }),
+    )
+    expect(await zerodb.upsertVectors([item('a#0'), item('a#1')])).toEqual({
+      succeeded: 2,
+      failed: 0,
+      errors: [],
+    })
+    expect(calls[0]?.url).toBe(`${BASE}/v1/public/proj%201/database/vectors/upsert-batch`)
+    expect(calls[0]?.body).toEqual([
+      {
+        vector_id: 'a#0',
+        vector_embedding: [1, 2],
+        document: 'a#0',
+        namespace: 'wwmaa',
+        vector_metadata: { id: 'a#0' },
+        metadata: { id: 'a#0' },
+      },
+      {
+        vector_id: 'a#1',
+        vector_embedding: [1, 2],
+        document: 'a#1',
+        namespace: 'wwmaa',
+        vector_metadata: { id: 'a#1' },
+        metadata: { id: 'a#1' },
+      },
+    ])
+    const error = await failure(zerodb.upsertVectors([item('b#0'), item('b#1')]))
+    expect(error).toMatchObject({ failure: 'partial', httpStatus: 502, retryable: false })
+    expect(error.message).toContain('1 of 2 upserts failed')
+    expect(calls).toHaveLength(2)
+  })
+
+  it('creates, reads, replaces, deletes (204, empty body) and queries rows with skip and {field: -1} sort', async () => {
+    const { zerodb, calls } = client(
+      json(200, row('r1', { a: 1 })),
       json(200, { ...row('r1', { a: 1 }), updated_at: '2026-01-02T00:00:00Z' }),
       json(200, row('r1', { a: 2 })),
-      json(200, { row_id: 'r1', deleted: true }),
-      json(200, { rows: [row('r1', { a: 2 })], total: 1 }),
+      new Response(null, { status: 204 }),
+      json(200, { data: [row('r1', { a: 2 })], total: 7, skip: 5, limit: 5, has_more: false }),
     )
     expect(await zerodb.createRow('docs', { a: 1 })).toMatchObject({ id: 'r1', data: { a: 1 } })
     expect(calls[0]?.body).toEqual({ row_data: { a: 1 } })
@@ -123,22 +177,52 @@ describe('ZeroDbClient wire format', () => {
     const q = await zerodb.queryRows('media', {
       filter: { source_id: { $in: ['a'] } },
       limit: 5,
+      offset: 5,
       sort: { field: 'x', direction: 'desc' },
     })
-    expect(q).toEqual({ rows: [{ id: 'r1', data: { a: 2 }, createdAt: '2026-01-01T00:00:00Z' }], total: 1 })
+    expect(q).toEqual({ rows: [{ id: 'r1', data: { a: 2 }, createdAt: '2026-01-01T00:00:00Z' }], total: 7 })
     expect(calls[4]?.url).toBe(`${BASE}/v1/public/proj%201/database/tables/media/query`)
     expect(calls[4]?.body).toEqual({
       filter: { source_id: { $in: ['a'] } },
-      sort: { field: 'x', direction: 'desc' },
+      sort: { x: -1 },
       limit: 5,
+      skip: 5,
     })
+  })
+
+  it('still reads a `rows` query reply and a `{deleted}` delete reply', async () => {
+    const { zerodb } = client(
+      json(200, { rows: [row('r1', {})], total: 1 }),
+      json(200, { row_id: 'r1', deleted: true }),
+    )
+    expect((await zerodb.queryRows('docs')).rows).toHaveLength(1)
+    expect(await zerodb.deleteRow('docs', 'r1')).toBe(true)
+  })
+
+  it('lists tables in either reply shape and creates one, 409 meaning it exists', async () => {
+    const { zerodb, calls } = client(
+      json(200, { tables: [{ table_name: 'documents' }, 'media', { name: 'search_queries' }], total: 3 }),
+      json(201, { table_name: 'media' }),
+      json(409, { detail: 'exists' }),
+    )
+    expect(await zerodb.listTables()).toEqual(['documents', 'media', 'search_queries'])
+    const spec = { name: 'media', schema: { source_id: 'string' as const } }
+    expect(await zerodb.createTable(spec)).toBe('created')
+    expect(calls[1]).toMatchObject({
+      method: 'POST',
+      body: { table_name: 'media', schema: { source_id: 'string' } },
+    })
+    expect(calls[1]?.url).toBe(`${BASE}/v1/public/proj%201/database/tables`)
+    expect(await zerodb.createTable(spec)).toBe('exists')
   })
 })
 
 describe('ZeroDbClient failures', () => {
   it('401 is a status error, not retried', async () => {
     const { zerodb, calls } = client(json(401, { detail: 'Invalid API key' }))
-    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    const error = await failure(
+      zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0.2 }),
+    )
     expect(error).toMatchObject({ upstream: 'zerodb', failure: 'status', status: 401, httpStatus: 502 })
     expect(error.message).toContain('Invalid API key')
     expect(calls).toHaveLength(1)
@@ -154,16 +238,29 @@ describe('ZeroDbClient failures', () => {
     expect(calls).toHaveLength(5)
   })
 
+  it('a 500 dimension mismatch is rejected at once, not retried like a server fault', async () => {
+    const { zerodb, calls } = client(
+      json(500, { detail: 'Vector dimension mismatch: expected 1536, got 768' }),
+    )
+    const error = await failure(
+      zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0.2 }),
+    )
+    expect(error).toMatchObject({ failure: 'rejected', status: 500, httpStatus: 502, retryable: false })
+    expect(calls).toHaveLength(1)
+  })
+
   it('422 is a status error, not retried', async () => {
     const { zerodb, calls } = client(json(422, { detail: 'Dimension mismatch' }))
-    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    const error = await failure(
+      zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0.2 }),
+    )
     expect(error).toMatchObject({ failure: 'status', status: 422 })
     expect(calls).toHaveLength(1)
   })
 
   it('429 with Retry-After is retried for reads', async () => {
     const { zerodb, calls } = client(json(429, { detail: 'slow down' }, { 'retry-after': '0' }), searchOk())
-    const hits = await zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 })
+    const hits = await zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0.2 })
     expect(hits).toHaveLength(1)
     expect(calls).toHaveLength(2)
   })
@@ -181,7 +278,7 @@ describe('ZeroDbClient failures', () => {
       maxRetryDelayMs: 5000,
     })
     const started = Date.now()
-    await zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 })
+    await zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0.2 })
     expect(Date.now() - started).toBeGreaterThanOrEqual(70)
     expect(fake.calls).toHaveLength(2)
   })
@@ -218,20 +315,26 @@ describe('ZeroDbClient failures', () => {
 
   it('no answer within the timeout is a timeout (504), not retried', async () => {
     const { zerodb, calls } = client('hang')
-    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    const error = await failure(
+      zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0.2 }),
+    )
     expect(error).toMatchObject({ failure: 'timeout', httpStatus: 504 })
     expect(calls).toHaveLength(1)
   })
 
   it('a 200 that is not JSON is malformed', async () => {
     const { zerodb } = client(new Response('{"truncated": [1, 2', { status: 200 }))
-    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    const error = await failure(
+      zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0.2 }),
+    )
     expect(error).toMatchObject({ failure: 'malformed', httpStatus: 502 })
   })
 
   it('JSON of the wrong shape is malformed', async () => {
     const { zerodb } = client(json(200, { results: [] }))
-    const error = await failure(zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1 }))
+    const error = await failure(
+      zerodb.searchVectors({ vector: [1], namespace: 'n', limit: 1, threshold: 0.2 }),
+    )
     expect(error).toMatchObject({ failure: 'malformed' })
   })
 

@@ -5,11 +5,16 @@ import { addSpanAttributes, withSpan } from '../../telemetry/helpers.ts'
 import type { FetchLike } from '../fetch.ts'
 import { type CallOptions, type CallResult, ZeroDbTransport } from './transport.ts'
 import {
+  type BatchUpsertResult,
+  createTableBody,
+  MAX_BATCH_ITEMS,
   PATHS,
+  parseBatchUpsert,
   parseDelete,
   parseQuery,
   parseRow,
   parseSearch,
+  parseTableNames,
   parseUpsert,
   parseVector,
   type QueryResult,
@@ -19,6 +24,7 @@ import {
   rowBody,
   type StoredVector,
   searchBody,
+  type TableSpec,
   type UpsertResult,
   type UpsertVectorParams,
   upsertBody,
@@ -27,11 +33,13 @@ import {
 } from './wire.ts'
 
 export type {
+  BatchUpsertResult,
   FetchLike,
   QueryResult,
   QueryRowsParams,
   Row,
   StoredVector,
+  TableSpec,
   UpsertResult,
   UpsertVectorParams,
   VectorHit,
@@ -97,9 +105,44 @@ export class ZeroDbClient {
         body: upsertBody(params),
         retry: false,
       })
-      const result = parse(res, parseUpsert)
+      const result = parse(res, (raw) => parseUpsert(raw, params.namespace))
       span.setAttribute(ATTR.documentId, result.id)
       return result
+    })
+  }
+
+  /**
+   * Many vectors in one `upsert-batch` call per MAX_BATCH_ITEMS. The reply counts successes and
+   * failures; any failure is an UpstreamError('zerodb', 'partial') after the whole batch was sent,
+   * so the caller must assume any item may have landed (deletes and restores are safe to repeat).
+   */
+  upsertVectors(items: UpsertVectorParams[]): Promise<BatchUpsertResult> {
+    const namespace = items[0]?.namespace ?? ''
+    return this.traced('upsert_vectors', { collection: namespace }, async (span) => {
+      span.setAttribute(ATTR.batchSize, items.length)
+      const total: BatchUpsertResult = { succeeded: 0, failed: 0, errors: [] }
+      for (let i = 0; i < items.length; i += MAX_BATCH_ITEMS) {
+        const res = await this.send(span, {
+          method: 'POST',
+          path: PATHS.upsertBatch(this.project),
+          body: items.slice(i, i + MAX_BATCH_ITEMS).map(upsertBody),
+          retry: false,
+        })
+        const r = parse(res, parseBatchUpsert)
+        total.succeeded += r.succeeded
+        total.failed += r.failed
+        total.errors.push(...r.errors)
+      }
+      span.setAttributes({ [ATTR.batchCreated]: total.succeeded, [ATTR.batchFailed]: total.failed })
+      if (total.failed > 0) {
+        const first = total.errors[0] ? `: ${total.errors[0]}` : ''
+        throw new UpstreamError(
+          'zerodb',
+          'partial',
+          `${total.failed} of ${items.length} upserts failed${first}`,
+        )
+      }
+      return total
     })
   }
 
@@ -111,7 +154,7 @@ export class ZeroDbClient {
         { method: 'GET', path: PATHS.vector(this.project, id, namespace), retry: true },
         [404],
       )
-      return res.ok ? parse(res, parseVector) : null
+      return res.ok ? parse(res, (raw) => parseVector(raw, namespace)) : null
     })
   }
 
@@ -187,9 +230,30 @@ export class ZeroDbClient {
         body: queryBody(params),
         retry: true,
       })
-      const result = parse(res, parseQuery)
+      const result = parse(res, (raw) => parseQuery(raw, params.offset))
       span.setAttribute(ATTR.queryResultCount, result.rows.length)
       return result
+    })
+  }
+
+  // ---- tables ------------------------------------------------------------------------------------
+
+  listTables(): Promise<string[]> {
+    return this.traced('list_tables', { collection: '' }, async (span) => {
+      const res = await this.send(span, { method: 'GET', path: PATHS.tables(this.project), retry: true })
+      return parse(res, parseTableNames)
+    })
+  }
+
+  /** `created`, or `exists` when ZeroDB answers 409 for a table it already has. */
+  createTable(table: TableSpec): Promise<'created' | 'exists'> {
+    return this.traced('create_table', { collection: table.name }, async (span) => {
+      const res = await this.send(
+        span,
+        { method: 'POST', path: PATHS.tables(this.project), body: createTableBody(table), retry: false },
+        [409],
+      )
+      return res.ok ? 'created' : 'exists'
     })
   }
 
@@ -205,8 +269,8 @@ export class ZeroDbClient {
       [ATTR.dbSystemName]: 'zerodb',
       [ATTR.dbOperation]: operation,
       [ATTR.dbOperationName]: operation,
-      [ATTR.dbCollection]: a.collection,
-      [ATTR.dbCollectionName]: a.collection,
+      [ATTR.dbCollection]: a.collection || undefined,
+      [ATTR.dbCollectionName]: a.collection || undefined,
       [ATTR.documentId]: a.id,
       [ATTR.queryLimit]: a.limit,
     }

@@ -1,6 +1,6 @@
 import { UpstreamError } from '../../errors.ts'
 import { type FetchLike, globalFetch } from '../fetch.ts'
-import { API_KEY_HEADER, errorDetail } from './wire.ts'
+import { API_KEY_HEADER, errorDetail, isDimensionMismatch } from './wire.ts'
 
 export interface TransportOptions {
   baseUrl: string
@@ -86,6 +86,8 @@ export class ZeroDbTransport {
       throw connectionError(error, this.options.timeoutMs)
     }
     if (response.ok) {
+      // A row delete answers 204 with no body: an empty 2xx is a success with nothing to read.
+      if (text.trim() === '') return { ok: true as const, status: response.status, body: null }
       try {
         return { ok: true as const, status: response.status, body: JSON.parse(text) as unknown }
       } catch (cause: unknown) {
@@ -95,6 +97,9 @@ export class ZeroDbTransport {
     if (allow.includes(response.status)) return { ok: false as const, status: response.status }
     const detail = detailOf(text)
     const message = `HTTP ${response.status}${detail ? `: ${detail}` : ''}`
+    if (isDimensionMismatch(response.status, detail)) {
+      throw new UpstreamError('zerodb', 'rejected', message, response.status)
+    }
     const retryAfter =
       response.status === 429 ? parseRetryAfter(response.headers.get('retry-after')) : undefined
     if (retryAfter !== undefined) throw new RetryAfterError(message, response.status, retryAfter)

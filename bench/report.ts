@@ -1,5 +1,6 @@
 import { cpus, loadavg } from 'node:os'
 import type { BundleReport } from './bundle.ts'
+import type { HeapResult } from './heap.ts'
 import type { Summary } from './measure.ts'
 import type { MissResult } from './misses.ts'
 import type { SpanProfileRow } from './profile.ts'
@@ -15,6 +16,8 @@ export const FIGURES = [
   'bundle_gzip_kib',
   'spans_per_miss_trace',
   'otlp_bytes_per_miss_trace',
+  'heap_bytes_per_request_full',
+  'heap_bytes_per_request_off',
 ] as const
 export type Figure = (typeof FIGURES)[number]
 
@@ -28,6 +31,8 @@ export const TARGETS: Record<Figure, { op: 'max' | 'min'; value: number }> = {
   bundle_gzip_kib: { op: 'max', value: 200 },
   spans_per_miss_trace: { op: 'max', value: 30 },
   otlp_bytes_per_miss_trace: { op: 'max', value: 24_576 },
+  heap_bytes_per_request_full: { op: 'max', value: 256 },
+  heap_bytes_per_request_off: { op: 'max', value: 256 },
 }
 
 export interface Machine {
@@ -55,6 +60,8 @@ export interface Details {
   hitProfile: SpanProfileRow[]
   missTraces: MissResult['traces'] | Record<string, never>
   bundle: BundleReport | { error: string }
+  /** Per variant: JS heap after forced GC before and after a run of mixed hits and misses. */
+  heap: Record<string, HeapResult>
 }
 
 export function round(n: number, digits = 3): number {
@@ -202,6 +209,16 @@ export function renderTable(result: BenchResult): string {
         ),
       )
     }
+  }
+  const heap = Object.entries(result.heap ?? {})
+  if (heap.length > 0) {
+    out.push('', 'JS heap of the isolate after forced GC (inspector), before and after mixed hits and misses')
+    out.push(
+      table(
+        ['variant', 'requests', 'before B', 'after B', 'B/request'],
+        heap.map(([k, h]) => [k, h.requests, h.beforeBytes, h.afterBytes, h.bytesPerRequest]),
+      ),
+    )
   }
   const bundle = result.bundle
   if ('build' in bundle) {

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { type BundleReport, measureBundle } from './bundle.ts'
+import { measureHeap } from './heap.ts'
 import { closeAgents, interleave, type Reply, sentTo, summarize, type Target, timed } from './measure.ts'
 import { CRITICAL_PATH_MS, measureMisses, upstreamHosts } from './misses.ts'
 import { spanProfile } from './profile.ts'
@@ -43,6 +44,8 @@ const PLAN = quick
       tpWarmup: 1,
       misses: 6,
       missWarmup: 1,
+      heapWarmup: 300,
+      heapRequests: 1000,
     }
   : {
       warmup: 200,
@@ -53,6 +56,8 @@ const PLAN = quick
       tpWarmup: 2,
       misses: 40,
       missWarmup: 2,
+      heapWarmup: 400,
+      heapRequests: 2000,
     }
 const CONNECTIONS = 20
 const HIT_BODY = JSON.stringify({ query: 'how do I tie my belt' })
@@ -120,6 +125,7 @@ async function main(): Promise<number> {
     hitProfile: [],
     missTraces: {},
     bundle: { error: 'not run' },
+    heap: {},
   }
 
   log('bundle: wrangler deploy --dry-run')
@@ -198,10 +204,23 @@ async function main(): Promise<number> {
     }
     details.missTraces = misses.traces
 
+    log(`heap: ${PLAN.heapRequests} mixed hits and misses per variant, heap read through the inspector`)
+    const heap = await measureHeap(
+      env.stack,
+      tap,
+      ['full', 'off', 'bare'],
+      { warmup: PLAN.heapWarmup, requests: PLAN.heapRequests, missEvery: 4 },
+      log,
+    )
+    for (const [key, h] of heap) details.heap[key] = { ...h, bytesPerRequest: round(h.bytesPerRequest, 1) }
+    figures.heap_bytes_per_request_full = heap.get('full')?.bytesPerRequest ?? Number.NaN
+    figures.heap_bytes_per_request_off = heap.get('off')?.bytesPerRequest ?? Number.NaN
+
     const p50 = (key: string) => details.latency[key]?.p50 ?? Number.NaN
-    figures.overhead_full = p50('full.hit') / p50('off.hit')
-    figures.overhead_prod = p50('prod.hit') / p50('off.hit')
-    figures.throughput_ratio = (tp.get('full')?.rps ?? Number.NaN) / (tp.get('off')?.rps ?? Number.NaN)
+    // Against `bare` (no instrument() at all), so the SDK's own cost is not hidden in the baseline.
+    figures.overhead_full = p50('full.hit') / p50('bare.hit')
+    figures.overhead_prod = p50('prod.hit') / p50('bare.hit')
+    figures.throughput_ratio = (tp.get('full')?.rps ?? Number.NaN) / (tp.get('bare')?.rps ?? Number.NaN)
     figures.miss_minus_critical_ms = p50('full.miss') - CRITICAL_PATH_MS
     figures.hit_over_health = p50('full.hit') / p50('full.health')
     figures.spans_per_miss_trace = misses.traces.found ? misses.traces.spans.p50 : Number.NaN

@@ -4,19 +4,30 @@ import { startLocalWorker } from '../local/worker.ts'
 import { type OtlpTap, startOtlpTap } from './otlp-tap.ts'
 
 /**
- * The Workers under test: the same src/index.ts (instrument()-wrapped) through wrangler's
+ * The Workers under test: src/index.ts (and, for `bare`, the same app without it) through wrangler's
  * `unstable_startWorker` (the engine of `wrangler dev`), one workerd per variant, all running at
  * once against one local stack, so that the measurements can alternate between them.
  */
-export type VariantName = 'off' | 'full' | 'prod'
+export type VariantName = 'bare' | 'off' | 'full' | 'prod'
 
 export interface VariantSpec {
   name: VariantName
   label: string
   vars: Record<string, string>
+  /** Entry module instead of src/index.ts. */
+  entrypoint?: string
 }
 
+/** The app with no instrument() and no tracing switch: the baseline the overheads divide by. */
+export const BARE_ENTRYPOINT = 'bench/entry/bare.ts'
+
 export const VARIANTS: readonly VariantSpec[] = [
+  {
+    name: 'bare',
+    label: 'no instrument() at all (bench/entry/bare.ts)',
+    vars: {},
+    entrypoint: BARE_ENTRYPOINT,
+  },
   {
     name: 'off',
     label: 'tracing off (OTEL_SDK_DISABLED=true)',
@@ -100,6 +111,6 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
 }
 
 async function startVariant(spec: VariantSpec, base: Record<string, string>): Promise<RunningVariant> {
-  const worker = await startLocalWorker({ ...base, ...spec.vars })
+  const worker = await startLocalWorker({ ...base, ...spec.vars }, { entrypoint: spec.entrypoint })
   return { ...spec, url: worker.url, dispose: worker.dispose }
 }

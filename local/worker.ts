@@ -2,7 +2,16 @@ import { unstable_startWorker } from 'wrangler'
 
 export interface LocalWorker {
   url: string
+  /** DevTools websocket of the Worker's isolate, when started with `inspector: true`. */
+  inspectorUrl: URL | undefined
   dispose(): Promise<void>
+}
+
+export interface LocalWorkerOptions {
+  /** Entry module instead of wrangler.toml's `main` (the bench's uninstrumented build). */
+  entrypoint?: string
+  /** Open the inspector on a free port (heap and CPU readings). */
+  inspector?: boolean
 }
 
 /**
@@ -10,14 +19,18 @@ export interface LocalWorker {
  * on a free 127.0.0.1 port, with `vars` as plain-text bindings over wrangler.toml's [vars] and no
  * .dev.vars: what tests and benchmarks measure is the configuration they pass, nothing else.
  */
-export async function startLocalWorker(vars: Record<string, string>): Promise<LocalWorker> {
+export async function startLocalWorker(
+  vars: Record<string, string>,
+  options: LocalWorkerOptions = {},
+): Promise<LocalWorker> {
   const worker = await unstable_startWorker({
     config: 'wrangler.toml',
+    ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
     envFiles: [],
     bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
     dev: {
       server: { hostname: '127.0.0.1', port: 0 },
-      inspector: false,
+      inspector: options.inspector ? { hostname: '127.0.0.1', port: 0 } : false,
       watch: false,
       persist: false,
       logLevel: 'error',
@@ -26,7 +39,8 @@ export async function startLocalWorker(vars: Record<string, string>): Promise<Lo
   try {
     await worker.ready
     const url = (await worker.url).toString().replace(/\/$/, '')
-    return { url, dispose: () => worker.dispose() }
+    const inspectorUrl = options.inspector ? await worker.inspectorUrl : undefined
+    return { url, inspectorUrl, dispose: () => worker.dispose() }
   } catch (error: unknown) {
     await worker.dispose()
     throw error

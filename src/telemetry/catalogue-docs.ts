@@ -95,6 +95,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   corpusVersion: '`documents.*`: the corpus version after the write (part of every search cache key).',
   corpusBumpFailed: '`documents.*`: the corpus version could not be bumped (cached answers expire by TTL).',
   healthStatus: '`GET /health`: `healthy` or `degraded`.',
+  telemetryDroppedTraces:
+    'Local root of an exported trace: traces the span processor dropped, unexported, since the previous export because more than 128 were held at once.',
 }
 
 export interface SpanDoc {

@@ -178,6 +178,8 @@ export const ATTR = {
   corpusVersion: 'corpus.version',
   corpusBumpFailed: 'corpus.bump_failed',
   healthStatus: 'health.status',
+  // Telemetry itself
+  telemetryDroppedTraces: 'telemetry.dropped_traces',
 } as const
 
 /** Span event names. */

@@ -22,7 +22,10 @@ export type ExporterType = (typeof EXPORTER_TYPES)[number]
 export type HttpSemconv = 'http' | 'http/dup'
 
 export interface ResolvedTelemetryConfig {
+  /** Something to export: false for OTEL_SDK_DISABLED or exporter `none`. */
   enabled: boolean
+  /** OTEL_SDK_DISABLED: requests bypass the tracing SDK entirely (trace-config `tracingActive`). */
+  sdkDisabled: boolean
   serviceName: string
   serviceVersion: string
   serviceNamespace: 'wwmaa'
@@ -174,6 +177,7 @@ export function resolveTelemetryConfig(env: Record<string, unknown>): ResolvedTe
     read(env, 'OTEL_TRACES_SAMPLER') ?? (production ? 'parentbased_traceidratio' : 'parentbased_always_on')
   return {
     enabled: exporterType !== 'none',
+    sdkDisabled: disabled,
     serviceName: read(env, 'OTEL_SERVICE_NAME') ?? 'wwmaa-backend',
     serviceVersion: pkg.version,
     serviceNamespace: 'wwmaa',

@@ -26,39 +26,84 @@ export interface ScrubOptions {
   dropQueryString: boolean
 }
 
+/** Everything the value check looks for, in one precompiled pattern (tested before any replace). */
+function valueMatcher(secrets: string[]): RegExp {
+  const escaped = secrets.map((secret) => secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+  return new RegExp([BEARER.source, URL_SECRET_PARAM.source, ...escaped].join('|'), 'i')
+}
+
+type KeyRule = 'drop' | 'redact' | 'check'
+
+/**
+ * The scrubber for one configuration, built once (trace-config memoizes it): one compiled matcher
+ * for values, and a verdict per attribute key remembered after its first sight, so that on the hot
+ * path a span costs one `test()` per string value and nothing per number or boolean.
+ */
+export class Scrubber {
+  private readonly matcher: RegExp
+  private readonly keyRules = new Map<string, KeyRule>()
+
+  constructor(readonly options: ScrubOptions) {
+    this.matcher = valueMatcher(options.secrets)
+  }
+
+  value(value: string): string {
+    if (!this.matcher.test(value)) return value
+    let out = value.replace(BEARER, `$1 ${REDACTED}`).replace(URL_SECRET_PARAM, `$1${REDACTED}`)
+    for (const secret of this.options.secrets)
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED)
+    return out
+  }
+
+  attributes(attributes: Attributes): Attributes {
+    const out: Attributes = {}
+    for (const key in attributes) {
+      const value = attributes[key]
+      // Empty strings (otel-cf-workers' `url.query` on every fetch) say nothing and cost bytes.
+      if (value === undefined || value === '') continue
+      const rule = this.rule(key)
+      if (rule === 'drop') continue
+      if (typeof value === 'string') {
+        // Numbers and booleans cannot carry a credential; only string values are redacted by key.
+        if (rule === 'redact') out[key] = REDACTED
+        else {
+          const cleaned = this.value(value)
+          out[key] = this.options.dropQueryString && key === 'url.full' ? stripQuery(cleaned) : cleaned
+        }
+      } else if (Array.isArray(value)) {
+        out[key] = value.map((item) => (typeof item === 'string' ? this.value(item) : item)) as AttributeValue
+      } else out[key] = value
+    }
+    return out
+  }
+
+  private rule(key: string): KeyRule {
+    let rule = this.keyRules.get(key)
+    if (rule === undefined) {
+      rule =
+        REDUNDANT_ATTRIBUTES.has(key) || (this.options.dropQueryString && key === 'url.query')
+          ? 'drop'
+          : SECRET_KEY.test(key)
+            ? 'redact'
+            : 'check'
+      // Keys come from code (a few dozen), but a bound keeps a key-per-value bug from growing it.
+      if (this.keyRules.size < 1024) this.keyRules.set(key, rule)
+    }
+    return rule
+  }
+}
+
+function stripQuery(url: string): string {
+  const q = url.indexOf('?')
+  return q < 0 ? url : url.slice(0, q)
+}
+
 export function scrubValue(value: string, secrets: string[]): string {
-  let out = value.replace(BEARER, `$1 ${REDACTED}`).replace(URL_SECRET_PARAM, `$1${REDACTED}`)
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED)
-  return out
+  return new Scrubber({ secrets, resource: {}, dropQueryString: false }).value(value)
 }
 
 export function scrubAttributes(attributes: Attributes, options: ScrubOptions): Attributes {
-  const out: Attributes = {}
-  for (const [key, value] of Object.entries(attributes)) {
-    // Empty strings (otel-cf-workers' `url.query` on every fetch) say nothing and cost bytes.
-    if (value === undefined || value === '' || REDUNDANT_ATTRIBUTES.has(key)) continue
-    // Numbers and booleans cannot carry a credential; only string values are redacted by key.
-    if (typeof value === 'string' && SECRET_KEY.test(key)) {
-      out[key] = REDACTED
-      continue
-    }
-    if (options.dropQueryString && key === 'url.query') continue
-    out[key] = scrubAttributeValue(key, value, options)
-  }
-  return out
-}
-
-function scrubAttributeValue(key: string, value: AttributeValue, options: ScrubOptions): AttributeValue {
-  if (typeof value === 'string') {
-    const cleaned = scrubValue(value, options.secrets)
-    return options.dropQueryString && key === 'url.full' ? cleaned.replace(/\?.*$/, '') : cleaned
-  }
-  if (Array.isArray(value)) {
-    return value.map((item) =>
-      typeof item === 'string' ? scrubValue(item, options.secrets) : item,
-    ) as AttributeValue
-  }
-  return value
+  return new Scrubber(options).attributes(attributes)
 }
 
 /**
@@ -68,11 +113,14 @@ function scrubAttributeValue(key: string, value: AttributeValue, options: ScrubO
 export class ScrubbingExporter implements SpanExporter {
   private resource: Resource | undefined
   private base: Resource | undefined
+  private readonly scrubber: Scrubber
 
   constructor(
     private readonly inner: SpanExporter,
     private readonly options: ScrubOptions,
-  ) {}
+  ) {
+    this.scrubber = new Scrubber(options)
+  }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     // otel-cf-workers still "exports" the empty remainder of a trace the sampler dropped; sending
@@ -101,21 +149,23 @@ export class ScrubbingExporter implements SpanExporter {
   }
 
   private scrub(span: ReadableSpan): ReadableSpan {
-    const events: TimedEvent[] = span.events.map((event) => ({
-      ...event,
-      attributes: event.attributes ? scrubAttributes(event.attributes, this.options) : undefined,
-    }))
+    const events: TimedEvent[] =
+      span.events.length === 0
+        ? span.events
+        : span.events.map((event) => ({
+            ...event,
+            attributes: event.attributes ? this.scrubber.attributes(event.attributes) : undefined,
+          }))
     // Object.create keeps the span's prototype (spanContext(), duration, …) and overrides only
     // what the scrubber rewrote.
     return Object.create(span, {
-      attributes: { value: scrubAttributes(span.attributes, this.options), enumerable: true },
+      attributes: { value: this.scrubber.attributes(span.attributes), enumerable: true },
       events: { value: events, enumerable: true },
       resource: { value: this.mergedResource(span.resource), enumerable: true },
       status: {
-        value: {
-          ...span.status,
-          message: span.status.message && scrubValue(span.status.message, this.options.secrets),
-        },
+        value: span.status.message
+          ? { ...span.status, message: this.scrubber.value(span.status.message) }
+          : span.status,
         enumerable: true,
       },
     }) as ReadableSpan

@@ -1,4 +1,5 @@
 import { OTLPExporter, type ResolveConfigFn, type TraceConfig } from '@microlabs/otel-cf-workers'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base'
 import { memoizeByEnv } from '../env-memo.ts'
 import { ATTR } from './catalogue.ts'
@@ -6,6 +7,7 @@ import { type ResolvedTelemetryConfig, resolveTelemetryConfig, TelemetryConfigEr
 import { ConsoleSpanExporter, NoopSpanExporter } from './console-exporter.ts'
 import { createHeadSampler, createTailSampler } from './sampling.ts'
 import { ScrubbingExporter } from './scrub.ts'
+import { FlushingSpanProcessor } from './span-processor.ts'
 
 export type TelemetryState =
   | { ok: true; config: ResolvedTelemetryConfig }
@@ -31,38 +33,67 @@ export const telemetryState = memoizeByEnv((env): TelemetryState => {
   }
 })
 
+const SERVICE = { name: 'wwmaa-backend', namespace: 'wwmaa' }
+// One propagator for the isolate: otel-cf-workers builds a new one per request when none is given.
+const propagator = new W3CTraceContextPropagator()
+
 const disabledConfig: TraceConfig = {
-  service: { name: 'wwmaa-backend', namespace: 'wwmaa' },
-  exporter: new NoopSpanExporter(),
+  service: SERVICE,
+  spanProcessors: new FlushingSpanProcessor({ exporter: new NoopSpanExporter(), tailSampler: () => false }),
   sampling: { headSampler: new AlwaysOffSampler(), tailSampler: () => false },
   fetch: { includeTraceContext: false },
+  propagator,
+}
+
+function samplingOff(config: ResolvedTelemetryConfig): boolean {
+  if (config.sampler === 'always_off' || config.sampler === 'parentbased_always_off') return true
+  return config.sampler.endsWith('traceidratio') && config.samplerRatio === 0
+}
+
+/**
+ * Whether requests go through otel-cf-workers at all. Off means off: OTEL_SDK_DISABLED, a tracing
+ * configuration error, or nothing to export and nothing sampled. Then the Worker is the bare app:
+ * no spans, no trace id header, no per-request SDK cost. Exporter `none` with sampling on still
+ * traces, for the trace ids in responses and logs.
+ */
+export function tracingActive(state: TelemetryState): boolean {
+  if (!state.ok || state.config.sdkDisabled) return false
+  return state.config.exporterType !== 'none' || !samplingOff(state.config)
 }
 
 export function buildTraceConfig(config: ResolvedTelemetryConfig, secrets: string[]): TraceConfig {
-  if (!config.enabled) return disabledConfig
+  if (!config.enabled) {
+    // Exporter `none` with sampling on: spans and trace ids, nothing kept or sent.
+    return { ...disabledConfig, sampling: { ...disabledConfig.sampling, headSampler: headSampler(config) } }
+  }
   const inner =
     config.exporterType === 'http' && config.tracesEndpoint
       ? new OTLPExporter({ url: config.tracesEndpoint, headers: config.headers })
       : config.exporterType === 'console'
         ? new ConsoleSpanExporter()
         : new NoopSpanExporter()
+  const exporter = new ScrubbingExporter(inner, {
+    secrets,
+    resource: {
+      [ATTR.deploymentEnvironmentName]: config.environment,
+      [ATTR.deploymentEnvironment]: config.environment,
+    },
+    dropQueryString: !config.recordQueryText,
+  })
+  const tailSampler = createTailSampler(config)
   return {
     service: { name: config.serviceName, version: config.serviceVersion, namespace: config.serviceNamespace },
-    exporter: new ScrubbingExporter(inner, {
-      secrets,
-      resource: {
-        [ATTR.deploymentEnvironmentName]: config.environment,
-        [ATTR.deploymentEnvironment]: config.environment,
-      },
-      dropQueryString: !config.recordQueryText,
-    }),
-    sampling: {
-      headSampler: createHeadSampler(config.sampler, config.samplerRatio),
-      tailSampler: createTailSampler(config),
-    },
+    // Our processor, not otel-cf-workers' BatchTraceSpanProcessor (which never forgets a trace).
+    spanProcessors: new FlushingSpanProcessor({ exporter, tailSampler }),
+    sampling: { headSampler: headSampler(config), tailSampler },
     handlers: { fetch: { acceptTraceContext: true } },
     fetch: { includeTraceContext: true },
+    propagator,
   }
+}
+
+function headSampler(config: ResolvedTelemetryConfig) {
+  return createHeadSampler(config.sampler, config.samplerRatio)
 }
 
 /** Values of these variables must never appear in an exported span. */
@@ -81,8 +112,14 @@ export function secretValues(env: Record<string, unknown>, headers: Record<strin
   return [...values, ...Object.values(headers).filter((v) => v.length >= 6)]
 }
 
-export const resolveTraceConfig: ResolveConfigFn = (env: Record<string, unknown>) => {
+/**
+ * The trace config for an env, built once per distinct configuration: exporter, scrubber (its
+ * compiled matcher), samplers and span processor are reused by every request of the isolate.
+ */
+const traceConfigOf = memoizeByEnv((env): TraceConfig => {
   const state = telemetryState(env)
   if (!state.ok) return disabledConfig
   return buildTraceConfig(state.config, secretValues(env, state.config.headers))
-}
+})
+
+export const resolveTraceConfig: ResolveConfigFn = (env: Record<string, unknown>) => traceConfigOf(env)

@@ -1,0 +1,153 @@
+import { SpanImpl } from '@microlabs/otel-cf-workers'
+import { ROOT_CONTEXT, SpanStatusCode, TraceFlags } from '@opentelemetry/api'
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import type { ReadableSpan, Span, SpanExporter } from '@opentelemetry/sdk-trace-base'
+import { describe, expect, it } from 'vitest'
+import { ATTR } from './catalogue.ts'
+import { createTailSampler } from './sampling.ts'
+import { FlushingSpanProcessor } from './span-processor.ts'
+
+/** Records what it is asked to export; `fail` answers every export with a failure. */
+class RecordingExporter implements SpanExporter {
+  batches: ReadableSpan[][] = []
+  constructor(private readonly fail = false) {}
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.batches.push(spans)
+    done(
+      this.fail
+        ? { code: ExportResultCode.FAILED, error: new Error('collector down') }
+        : { code: ExportResultCode.SUCCESS },
+    )
+  }
+  async shutdown(): Promise<void> {}
+  names(): string[][] {
+    return this.batches.map((batch) => batch.map((span) => span.name))
+  }
+}
+
+const resource = resourceFromAttributes({})
+let nextId = 1
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0')
+
+/** Starts spans the way otel-cf-workers' tracer does: SpanImpl, onStart now, onEnd when ended. */
+function tracer(processor: FlushingSpanProcessor) {
+  return (name: string, traceId: string, options: { sampled?: boolean; startedMsAgo?: number } = {}) => {
+    const span = new SpanImpl({
+      name,
+      spanContext: {
+        traceId,
+        spanId: hex(nextId++, 16),
+        traceFlags: options.sampled === false ? TraceFlags.NONE : TraceFlags.SAMPLED,
+      },
+      attributes: {},
+      resource,
+      startTime: options.startedMsAgo ? Date.now() - options.startedMsAgo : undefined,
+      onEnd: (ended) => processor.onEnd(ended as unknown as ReadableSpan),
+    })
+    processor.onStart(span as unknown as Span, ROOT_CONTEXT)
+    return span
+  }
+}
+
+const traceId = () => hex(nextId++, 32)
+
+function setup(options: { maxTraces?: number; slowTraceMs?: number; fail?: boolean } = {}) {
+  const exporter = new RecordingExporter(options.fail)
+  const processor = new FlushingSpanProcessor({
+    exporter,
+    tailSampler: createTailSampler({ enabled: true, slowTraceMs: options.slowTraceMs ?? 2000 }),
+    maxTraces: options.maxTraces,
+  })
+  return { exporter, processor, start: tracer(processor) }
+}
+
+describe('FlushingSpanProcessor', () => {
+  it('exports a finished trace on forceFlush(traceId) and then holds nothing of it', async () => {
+    const { exporter, processor, start } = setup()
+    const id = traceId()
+    const root = start('GET /health', id)
+    start('child', id).end()
+    root.end()
+    expect(exporter.batches).toHaveLength(0)
+    expect(processor.heldTraces).toBe(1)
+    await processor.forceFlush(id)
+    expect(exporter.names()).toEqual([['GET /health', 'child']])
+    expect(processor.heldTraces).toBe(0)
+    await processor.forceFlush(id)
+    expect(exporter.batches).toHaveLength(1)
+  })
+
+  it('hands the trace to the exporter within the forceFlush call, without waiting for a timer', () => {
+    const { exporter, processor, start } = setup()
+    const id = traceId()
+    start('root', id).end()
+    void processor.forceFlush(id)
+    expect(exporter.batches).toHaveLength(1)
+  })
+
+  it('ends spans still open at forceFlush and exports them', async () => {
+    const { exporter, processor, start } = setup()
+    const id = traceId()
+    const root = start('root', id)
+    const forgotten = start('never ended', id)
+    root.end()
+    await processor.forceFlush(id)
+    expect(forgotten.ended).toBe(true)
+    expect(exporter.names()).toEqual([['root', 'never ended']])
+    expect(processor.heldTraces).toBe(0)
+  })
+
+  it('holds at most maxTraces, drops the oldest and counts the drops on the next exported trace', async () => {
+    const { exporter, processor, start } = setup({ maxTraces: 2 })
+    const [a, b, c] = [traceId(), traceId(), traceId()]
+    const rootA = start('a', a)
+    const rootB = start('b', b)
+    const rootC = start('c', c)
+    expect(processor.heldTraces).toBe(2)
+    rootA.end()
+    rootB.end()
+    rootC.end()
+    await processor.forceFlush()
+    expect(exporter.names()).toEqual([['b'], ['c']])
+    expect(exporter.batches[0]?.[0]?.attributes[ATTR.telemetryDroppedTraces]).toBe(1)
+    expect(exporter.batches[1]?.[0]?.attributes[ATTR.telemetryDroppedTraces]).toBeUndefined()
+  })
+
+  it('applies the tail rule: unsampled traces are dropped unless in error or slow', async () => {
+    const { exporter, processor, start } = setup({ slowTraceMs: 1000 })
+    const plain = start('plain', traceId(), { sampled: false })
+    plain.end()
+    const failedId = traceId()
+    const failedRoot = start('failed', failedId, { sampled: false })
+    start('step', failedId, { sampled: false }).setStatus({ code: SpanStatusCode.ERROR }).end()
+    failedRoot.end()
+    start('slow', traceId(), { sampled: false, startedMsAgo: 1500 }).end()
+    await processor.forceFlush()
+    expect(exporter.names()).toEqual([['failed', 'step'], ['slow']])
+    expect(processor.heldTraces).toBe(0)
+  })
+
+  it('exports spans that end after their trace was flushed, following the first decision', async () => {
+    const { exporter, processor, start } = setup()
+    const keptId = traceId()
+    start('root', keptId).end()
+    await processor.forceFlush(keptId)
+    start('search.respond', keptId).end()
+    const droppedId = traceId()
+    start('root', droppedId, { sampled: false }).end()
+    await processor.forceFlush(droppedId)
+    start('late', droppedId, { sampled: true }).end()
+    await processor.forceFlush()
+    expect(exporter.names()).toEqual([['root'], ['search.respond']])
+  })
+
+  it('resolves forceFlush when the exporter fails, and forgets the trace anyway', async () => {
+    const { exporter, processor, start } = setup({ fail: true })
+    const id = traceId()
+    start('root', id).end()
+    await expect(processor.forceFlush(id)).resolves.toBeUndefined()
+    expect(exporter.batches).toHaveLength(1)
+    expect(processor.heldTraces).toBe(0)
+  })
+})

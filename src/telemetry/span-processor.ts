@@ -1,0 +1,168 @@
+import type { LocalTrace, TailSampleFn } from '@microlabs/otel-cf-workers'
+import type { Context } from '@opentelemetry/api'
+import { ExportResultCode } from '@opentelemetry/core'
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { ATTR } from './catalogue.ts'
+
+/**
+ * Traces held at once. Each open trace keeps its spans (a search trace is ~30) until it is flushed;
+ * a Workers isolate serves a few dozen requests at a time, so 128 leaves room for bursts while
+ * capping the worst case at a few MB of a 128 MB isolate.
+ */
+export const MAX_TRACES_IN_FLIGHT = 128
+/** Tail decisions remembered after a flush, for spans that end after it (an SSE stream). */
+export const REMEMBERED_DECISIONS = 256
+
+export interface FlushingProcessorOptions {
+  exporter: SpanExporter
+  /** The tail rule (sampling.ts `createTailSampler`): which finished traces are exported. */
+  tailSampler: TailSampleFn
+  maxTraces?: number
+}
+
+interface OpenTrace {
+  spans: ReadableSpan[]
+  inProgress: number
+  localRoot: ReadableSpan
+}
+
+/**
+ * The span processor handed to otel-cf-workers (`spanProcessors`), replacing its
+ * BatchTraceSpanProcessor, which keeps every trace in `traces[traceId]` for the life of the isolate
+ * (~5 KB per request). This one keeps the per-trace contract (otel-cf-workers calls
+ * `forceFlush(traceId)` inside waitUntil once the response and the request's waitUntil work are
+ * done) but forgets a trace the moment its spans are handed to the exporter, holds at most
+ * `maxTraces` traces (dropping the oldest, counted on the next exported trace), and exports at
+ * once instead of after a timer tick per export.
+ */
+export class FlushingSpanProcessor implements SpanProcessor {
+  /** Traces with spans still running, oldest first. */
+  private readonly open = new Map<string, OpenTrace>()
+  /** Finished traces the tail rule kept, waiting for a forceFlush (off the response's path). */
+  private readonly ready = new Map<string, ReadableSpan[]>()
+  /** Exports not yet settled, so forceFlush(traceId) can hold its waitUntil open until they are. */
+  private readonly pending = new Map<string, Set<Promise<void>>>()
+  private readonly decisions = new Map<string, boolean>()
+  private readonly maxTraces: number
+  private dropped = 0
+
+  constructor(private readonly options: FlushingProcessorOptions) {
+    this.maxTraces = Math.max(1, options.maxTraces ?? MAX_TRACES_IN_FLIGHT)
+  }
+
+  /** Traces held (running or waiting for export): what the bound applies to. */
+  get heldTraces(): number {
+    return this.open.size + this.ready.size
+  }
+
+  onStart(span: Span, _parentContext: Context): void {
+    const traceId = span.spanContext().traceId
+    const trace = this.open.get(traceId)
+    if (trace) {
+      trace.spans.push(span)
+      trace.inProgress += 1
+      return
+    }
+    if (this.heldTraces >= this.maxTraces) this.dropOldest()
+    this.open.set(traceId, { spans: [span], inProgress: 1, localRoot: span })
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const traceId = span.spanContext().traceId
+    const trace = this.open.get(traceId)
+    // A span of a trace that was dropped for room: nothing to do.
+    if (!trace) return
+    trace.inProgress -= 1
+    if (trace.inProgress <= 0) this.finish(traceId, trace)
+  }
+
+  /**
+   * Exports every finished trace held, then waits for the exports of `traceId` (all traces without
+   * it). Spans of that trace still running when the request is over are ended first, as
+   * otel-cf-workers does, so a span someone forgot to end cannot pin its trace in memory.
+   */
+  async forceFlush(traceId?: string): Promise<void> {
+    const ids = traceId ? [traceId] : [...this.open.keys()]
+    for (const id of ids) {
+      const trace = this.open.get(id)
+      if (!trace) continue
+      for (const span of trace.spans) if (!span.ended) (span as Span).end()
+      // Counting went wrong somewhere (a span ended twice): finish the trace anyway.
+      if (this.open.get(id) === trace) this.finish(id, trace)
+    }
+    for (const [id, spans] of this.ready) {
+      this.ready.delete(id)
+      this.track(id, this.export(spans))
+    }
+    const waiting = traceId
+      ? [...(this.pending.get(traceId) ?? [])]
+      : [...this.pending.values()].flatMap((s) => [...s])
+    await Promise.allSettled(waiting)
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush()
+  }
+
+  private dropOldest(): void {
+    // Map iteration is insertion order: the first key is the oldest trace.
+    const from = this.open.size > 0 ? this.open : this.ready
+    const oldest = from.keys().next().value
+    if (oldest === undefined) return
+    from.delete(oldest)
+    this.dropped += 1
+  }
+
+  private finish(traceId: string, trace: OpenTrace): void {
+    this.open.delete(traceId)
+    if (!this.keep(traceId, trace)) return
+    if (this.dropped > 0) {
+      // On the local root when this part of the trace has it (an SSE tail arrives without it).
+      const carrier = trace.spans.includes(trace.localRoot) ? trace.localRoot : trace.spans[0]
+      if (carrier) carrier.attributes[ATTR.telemetryDroppedTraces] = this.dropped
+      this.dropped = 0
+    }
+    const earlier = this.ready.get(traceId)
+    this.ready.set(traceId, earlier ? [...earlier, ...trace.spans] : trace.spans)
+  }
+
+  /** The tail rule once per trace; a later part of the same trace follows the first decision. */
+  private keep(traceId: string, trace: OpenTrace): boolean {
+    const known = this.decisions.get(traceId)
+    if (known !== undefined) return known
+    const local: LocalTrace = { traceId, localRootSpan: trace.localRoot, spans: trace.spans }
+    const decision = this.options.tailSampler(local)
+    if (this.decisions.size >= REMEMBERED_DECISIONS) {
+      this.decisions.delete(this.decisions.keys().next().value as string)
+    }
+    this.decisions.set(traceId, decision)
+    return decision
+  }
+
+  private export(spans: ReadableSpan[]): Promise<void> {
+    // A failed export is the collector's problem, never the request's: log it and move on.
+    const warn = (error: unknown) =>
+      console.warn(`[telemetry] export failed: ${error instanceof Error ? error.message : 'unknown error'}`)
+    return new Promise<void>((resolve) => {
+      try {
+        this.options.exporter.export(spans, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS) warn(result.error)
+          resolve()
+        })
+      } catch (error: unknown) {
+        warn(error)
+        resolve()
+      }
+    })
+  }
+
+  private track(traceId: string, promise: Promise<void>): void {
+    const waiting = this.pending.get(traceId) ?? new Set<Promise<void>>()
+    this.pending.set(traceId, waiting)
+    waiting.add(promise)
+    void promise.then(() => {
+      waiting.delete(promise)
+      if (waiting.size === 0 && this.pending.get(traceId) === waiting) this.pending.delete(traceId)
+    })
+  }
+}

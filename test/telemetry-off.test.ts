@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectInspector, heapAfterGc } from '../local/inspector.ts'
+import { seedStack } from '../local/seed.ts'
+import { type LocalStack, startLocalStack } from '../local/stack.ts'
+import { startLocalWorker } from '../local/worker.ts'
+import { type Harness, startHarness, TEST_JWT_SECRET } from './harness.ts'
+
+/**
+ * Tracing off means off: the request never enters otel-cf-workers, so it carries no trace id,
+ * sends no traceparent upstream and exports nothing. And the isolate's heap stays flat.
+ */
+let stack: LocalStack
+beforeAll(async () => {
+  stack = await startLocalStack()
+  await seedStack(stack)
+})
+afterAll(async () => {
+  await stack?.stop()
+})
+
+async function searchTwice(h: Harness, query: string) {
+  const responses = []
+  for (let i = 0; i < 2; i++) responses.push(await h.post('/api/search/query', { query }))
+  return responses
+}
+
+const OFF: Array<[string, Record<string, string>]> = [
+  ['OTEL_SDK_DISABLED=true', { OTEL_SDK_DISABLED: 'true' }],
+  ['a tracing configuration error', { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }],
+  ['exporter none with sampling off', { OTEL_EXPORTER_TYPE: 'none', OTEL_TRACES_SAMPLER: 'always_off' }],
+]
+
+describe.each(OFF)('tracing off by %s', (label, vars) => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ stack, seed: false, vars })
+  })
+  afterAll(() => h?.stop())
+
+  it('answers searches and /health without trace headers, traceparent or exports', async () => {
+    stack.otlp.clear()
+    const before = stack.zerodb.faults.requests().length
+    const [miss, hit] = await searchTwice(h, `belt knots with tracing off (${label})`)
+    const health = await h.fetch('/health')
+    for (const res of [miss, hit, health]) {
+      expect(res?.status).toBe(200)
+      expect(res?.headers.get('x-trace-id')).toBeNull()
+      expect(res?.headers.get('traceresponse')).toBeNull()
+    }
+    expect(((await hit?.json()) as { cached: boolean }).cached).toBe(true)
+    const upstream = stack.zerodb.faults.requests().slice(before)
+    expect(upstream.length).toBeGreaterThan(0)
+    for (const r of upstream) expect(r.headers.traceparent, r.path).toBeUndefined()
+    await new Promise((r) => setTimeout(r, 500))
+    expect(stack.otlp.payloads()).toHaveLength(0)
+  })
+})
+
+describe('exporter none with sampling on', () => {
+  it('still returns trace ids (for logs) but exports nothing', async () => {
+    const h = await startHarness({ stack, seed: false, vars: { OTEL_EXPORTER_TYPE: 'none' } })
+    try {
+      stack.otlp.clear()
+      const res = await h.fetch('/health')
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/)
+      await new Promise((r) => setTimeout(r, 500))
+      expect(stack.otlp.payloads()).toHaveLength(0)
+    } finally {
+      await h.stop()
+    }
+  })
+})
+
+/** JS heap kept per request after forced GC, over mixed hits and misses (read via the inspector). */
+async function heapPerRequest(vars: Record<string, string>, requests: number): Promise<number> {
+  const worker = await startLocalWorker(
+    { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_REQUESTS: '100000', ...vars },
+    { inspector: true },
+  )
+  const inspector = await connectInspector(worker.inspectorUrl ?? '')
+  try {
+    let n = 0
+    const search = async (i: number) => {
+      const query = i % 4 === 0 ? `heap question ${n++} ${JSON.stringify(vars)}` : 'how do I tie my belt'
+      const res = await fetch(`${worker.url}/api/search/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      })
+      expect(res.status).toBe(200)
+      await res.arrayBuffer()
+    }
+    const poke = () => fetch(`${worker.url}/health`).then((r) => r.arrayBuffer())
+    // Past the processor's remembered decisions (256) and every config memo: what stays is a leak.
+    for (let i = 0; i < 300; i++) await search(i)
+    const before = await heapAfterGc(inspector, poke)
+    for (let i = 0; i < requests; i++) await search(i)
+    const after = await heapAfterGc(inspector, poke)
+    return (after - before) / requests
+  } finally {
+    inspector.close()
+    await worker.dispose()
+  }
+}
+
+describe('memory', () => {
+  it('keeps the heap flat with tracing off (the request bypasses the SDK)', async () => {
+    expect(await heapPerRequest({ OTEL_SDK_DISABLED: 'true' }, 400)).toBeLessThan(512)
+  }, 120_000)
+
+  it('keeps well under the 5 KB per request the landed BatchTraceSpanProcessor retained', async () => {
+    const perRequest = await heapPerRequest({ OTEL_EXPORTER_TYPE: 'http' }, 400)
+    expect(perRequest).toBeLessThan(3000)
+  }, 120_000)
+})

@@ -36,6 +36,7 @@ const disabledConfig: TraceConfig = {
   exporter: new NoopSpanExporter(),
   sampling: { headSampler: new AlwaysOffSampler(), tailSampler: () => false },
   fetch: { includeTraceContext: false },
+  instrumentation: { instrumentGlobalFetch: false },
 }
 
 export function buildTraceConfig(config: ResolvedTelemetryConfig, secrets: string[]): TraceConfig {
@@ -62,6 +63,9 @@ export function buildTraceConfig(config: ResolvedTelemetryConfig, secrets: strin
     },
     handlers: { fetch: { acceptTraceContext: true } },
     fetch: { includeTraceContext: true },
+    // One span per outbound call: the clients' CLIENT spans carry the HTTP attributes and inject
+    // traceparent themselves (src/clients/http-span.ts), so no automatic `fetch` child span.
+    instrumentation: { instrumentGlobalFetch: false },
   }
 }
 

@@ -3,7 +3,7 @@
 // ≈31 KiB) and `fromJSONSchema` (≈12 KiB). @hono/zod-openapi passes the whole `z` namespace around
 // as a value, so the bundler cannot drop unused members by itself. wrangler.toml aliases `zod`
 // here for the Worker bundle only; English messages stay (schemas.js registers `en`). Keep in step
-// with external.js when zod is upgraded: test/bundle-zod.test.ts checks that every other name is here.
+// with external.js when zod is upgraded: test/bundle.test.ts checks that every other name is here.
 import * as z from './zod.js'
 
 export * from '../node_modules/zod/v4/classic/checks.js'

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as zod from 'zod'
+import { type Harness, startHarness } from './harness.ts'
 
 // wrangler.toml aliases `zod` to bundle/zod.js for the Worker bundle. Every name zod exports must
 // still be there, apart from the few left out on purpose; this fails when a zod upgrade adds one.
@@ -29,5 +30,29 @@ describe('bundle/zod.js (zod without locales for the Worker bundle)', () => {
     expect(bad.error?.issues[0]?.message).toMatch(/expected string/i)
     // One copy of zod's classes: a schema from the shim is an instance of zod's own.
     expect(z.string()).toBeInstanceOf(zod.ZodType)
+  })
+})
+
+describe('the Worker built with the bundle aliases (wrangler.toml)', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness()
+  })
+  afterAll(() => h?.stop())
+
+  it('serves the OpenAPI document generated from the zod schemas', async () => {
+    const res = await h.fetch('/openapi.json')
+    expect(res.status).toBe(200)
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> }
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths)).toContain('/api/search/query')
+  })
+
+  it('validation errors are still worded in English', async () => {
+    const res = await h.post('/api/search/query', { query: 42 })
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { error: { code: string; message: string } }
+    expect(body.error.code).toBe('validation_error')
+    expect(body.error.message).toMatch(/expected string/i)
   })
 })

@@ -19,7 +19,6 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   userAgent: 'Root span: the caller’s User-Agent.',
   urlFull: 'Client spans: the URL called, without query string or credentials.',
   serverAddress: 'Client spans: the upstream host.',
-  serverPort: 'Client spans: the upstream port.',
   userId: 'Root and every `search.*`/`documents.*` span: JWT `sub`, or `anonymous`.',
   userRole: 'Root and every `search.*`/`documents.*` span: JWT `role`, or `anonymous`.',
   errorType: 'Failed span: the error class (`UpstreamError`, `CacheError`, …).',

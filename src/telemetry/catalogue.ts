@@ -14,7 +14,6 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_HTTP_ROUTE,
   ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_NAMESPACE,
   ATTR_SERVICE_VERSION,
@@ -94,7 +93,6 @@ export const ATTR = {
   // Outbound HTTP, on the CLIENT span that made the call (there is no separate fetch span)
   urlFull: ATTR_URL_FULL,
   serverAddress: ATTR_SERVER_ADDRESS,
-  serverPort: ATTR_SERVER_PORT,
   // User
   userId: ATTR_USER_ID,
   userRole: 'user.role',

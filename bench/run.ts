@@ -16,8 +16,10 @@ import {
   renderTable,
   round,
 } from './report.ts'
+import { measureStartup } from './startup.ts'
 import { measureThroughput } from './throughput.ts'
-import { type RunningVariant, startBenchEnv } from './variants.ts'
+import { upstashRequestsPerHit } from './upstash-requests.ts'
+import { BENCH_VARS, type RunningVariant, startBenchEnv } from './variants.ts'
 
 /**
  * `npm run bench [-- --quick] [-- --out file]`: tracing overhead of the instrumented Worker, side
@@ -46,6 +48,7 @@ const PLAN = quick
       missWarmup: 1,
       heapWarmup: 300,
       heapRequests: 1000,
+      coldStarts: 5,
     }
   : {
       warmup: 200,
@@ -58,6 +61,7 @@ const PLAN = quick
       missWarmup: 2,
       heapWarmup: 400,
       heapRequests: 2000,
+      coldStarts: 7,
     }
 const CONNECTIONS = 20
 const HIT_BODY = JSON.stringify({ query: 'how do I tie my belt' })
@@ -126,6 +130,7 @@ async function main(): Promise<number> {
     missTraces: {},
     bundle: { error: 'not run' },
     heap: {},
+    startup: undefined,
   }
 
   log('bundle: wrangler deploy --dry-run')
@@ -144,6 +149,11 @@ async function main(): Promise<number> {
   try {
     const { variants, tap } = env
     await prime(variants)
+    const full = variants.find((v) => v.name === 'full')
+    if (full) {
+      figures.upstash_requests_per_hit = await upstashRequestsPerHit(env.stack.upstash, hitTarget(full), 20)
+      log(`upstash requests per cache hit: ${figures.upstash_requests_per_hit}`)
+    }
 
     log(
       `latency: ${PLAN.perTarget} cache hits and ${PLAN.perTarget} /health per variant, batches of ${PLAN.batch}`,
@@ -225,6 +235,11 @@ async function main(): Promise<number> {
     figures.hit_over_health = p50('full.hit') / p50('full.health')
     figures.spans_per_miss_trace = misses.traces.found ? misses.traces.spans.p50 : Number.NaN
     figures.otlp_bytes_per_miss_trace = misses.traces.found ? misses.traces.bytes.p50 : Number.NaN
+
+    log(`startup: ${PLAN.coldStarts} cold starts of the full variant, one at a time`)
+    const fullSpec = { ...env.stack.env, ...BENCH_VARS, OTEL_EXPORTER_TYPE: 'none' }
+    details.startup = await measureStartup(fullSpec, PLAN.coldStarts, log)
+    figures.startup_ms = details.startup.p50
   } finally {
     closeAgents()
     await stopEnv()

@@ -15,7 +15,9 @@ interface Row {
   status: number
   code: string | undefined
   answer: 'grounded' | 'fallback' | undefined
-  span: { name: string; error: boolean; attributes: Record<string, string>; fetches?: number } | undefined
+  span:
+    | { name: string; error: boolean; attributes: Record<string, string>; events: Record<string, number> }
+    | undefined
 }
 
 function parseMatrix(markdown: string): Row[] {
@@ -42,7 +44,7 @@ function parseMatrix(markdown: string): Row[] {
 }
 
 function parseSpan(spec: string): NonNullable<Row['span']> {
-  // "embeddings text-embedding-3-small! error.upstream=openai fetch×1": the name ends at the first token with `=`, `×` or `!`.
+  // "embeddings text-embedding-3-small! error.upstream=openai http.retry×0": the name ends at the first token with `=`, `×` or `!`.
   const tokens = spec.split(' ')
   const nameTokens: string[] = []
   let error = false
@@ -56,15 +58,17 @@ function parseSpan(spec: string): NonNullable<Row['span']> {
     nameTokens.push(token)
   }
   const attributes: Record<string, string> = {}
-  let fetches: number | undefined
+  const events: Record<string, number> = {}
   for (const token of tokens) {
-    if (token.startsWith('fetch×')) fetches = Number(token.slice('fetch×'.length))
-    else {
+    if (token.includes('×')) {
+      const [event = '', count] = token.split('×')
+      events[event] = Number(count)
+    } else {
       const [key, value] = token.split('=')
       if (key && value !== undefined) attributes[key] = value
     }
   }
-  return { name: nameTokens.join(' '), error, attributes, fetches }
+  return { name: nameTokens.join(' '), error, attributes, events }
 }
 
 const rows = parseMatrix(readFileSync('docs/reliability.md', 'utf8'))
@@ -202,10 +206,13 @@ function assertSpan(spans: FlatSpan[], expected: NonNullable<Row['span']>) {
   expect(span.status.code === 2, `${expected.name} error status`).toBe(expected.error)
   for (const [key, value] of Object.entries(expected.attributes))
     expect(String(span.attributes[key])).toBe(value)
-  if (expected.fetches !== undefined) {
-    const attempts = spans.filter((s) => s.parentSpanId === span.spanId && s.name.startsWith('fetch'))
-    expect(attempts).toHaveLength(expected.fetches)
-  }
+  for (const [event, count] of Object.entries(expected.events))
+    expect(
+      span.events.filter((e) => e.name === event),
+      `${expected.name} ${event} events`,
+    ).toHaveLength(count)
+  // One span per outbound call: the client span has no fetch child.
+  expect(spans.filter((s) => s.parentSpanId === span.spanId && s.name.startsWith('fetch'))).toEqual([])
 }
 
 describe('fault matrix (docs/reliability.md)', () => {

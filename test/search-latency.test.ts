@@ -20,8 +20,8 @@ beforeAll(async () => {
   stack.openai.faults.set({ match: '/chat/completions', latencyMs: 300 })
   stack.zerodb.faults.set({ match: '/tables/media/query', latencyMs: 40 })
   stack.zerodb.faults.set({ match: '/tables/search_queries/rows', latencyMs: BACKGROUND_DELAY_MS })
-  // The cache write is the only pipeline request (single commands go to `/`).
-  stack.upstash.faults.set({ match: '/pipeline', latencyMs: BACKGROUND_DELAY_MS })
+  // The cache write: the pipeline of SETs (the search lookup is a pipeline too, of EVAL and GETs).
+  stack.upstash.faults.set({ match: '/pipeline', bodyIncludes: '["set",', latencyMs: BACKGROUND_DELAY_MS })
 })
 afterAll(async () => {
   await h?.stop()

@@ -109,16 +109,25 @@ describe('POST /api/search/query, cache miss', () => {
     expect(one(spans, 'search.respond').attributes.response_bytes).toBeGreaterThan(500)
   })
 
-  it('nests each client span under its step and each fetch span under its client span', () => {
+  it('nests each client span under its step, one span per call carrying the HTTP attributes', () => {
+    expect(spans.filter((s) => s.name.startsWith('fetch')).map((s) => s.name)).toEqual([])
     const under = (client: string, stepName: string) => {
       const span = one(spans, client)
       expect(span.kindName, client).toBe('CLIENT')
       expect(span.parentSpanId, `${client} under ${stepName}`).toBe(one(spans, stepName).spanId)
-      const fetches = childrenOf(spans, span).filter((s) => s.name.startsWith('fetch'))
-      expect(fetches.length, `fetch under ${client}`).toBeGreaterThan(0)
+      expect(childrenOf(spans, span), `children of ${client}`).toEqual([])
+      expect(span.attributes, client).toMatchObject({
+        'http.request.method': 'POST',
+        'server.address': '127.0.0.1',
+      })
+      expect(span.attributes['http.response.status_code'], client).toBeOneOf([200, 201])
+      expect(String(span.attributes['url.full']), client).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//)
       return span
     }
     under('embeddings text-embedding-3-small', 'search.generate_embedding')
+    const lookup = under('redis.search_lookup', 'search.rate_limit')
+    expect(lookup.attributes).toMatchObject({ 'db.system.name': 'redis', 'db.operation.batch.size': 3 })
+    expect(String(lookup.attributes['url.full'])).toMatch(/\/pipeline$/)
     const search = under('zerodb.vector_search', 'search.vector_search')
     expect(search.attributes).toMatchObject({
       'db.system': 'zerodb',
@@ -147,13 +156,20 @@ describe('POST /api/search/query, cache miss', () => {
     for (const redis of named(spans, 'redis.get')) expect(redis.attributes).toHaveProperty('cache.hit')
   })
 
-  it('sends traceparent of this trace to ZeroDB and OpenAI', () => {
+  it('sends traceparent of this trace to ZeroDB and OpenAI, with the CLIENT span as parent', () => {
     const traceId = res.headers.get('x-trace-id')
     const zerodb = h.stack.zerodb.faults.requests().filter((r) => r.path.endsWith('/vectors/search'))
     const openai = h.stack.openai.faults.requests().filter((r) => r.path.startsWith('/v1/'))
     expect(zerodb.length).toBeGreaterThan(0)
     expect(openai.length).toBeGreaterThanOrEqual(2)
     for (const r of [...zerodb, ...openai]) expect(traceparentTraceId(r.headers), r.path).toBe(traceId)
+    const parentOf = (r: { headers: Record<string, string | string[] | undefined> }) =>
+      String(r.headers.traceparent).split('-')[2]
+    expect(zerodb.map(parentOf)).toEqual([one(spans, 'zerodb.vector_search').spanId])
+    const embeddings = openai.filter((r) => r.path === '/v1/embeddings')
+    const chat = openai.filter((r) => r.path === '/v1/chat/completions')
+    expect(embeddings.map(parentOf)).toEqual([one(spans, 'embeddings text-embedding-3-small').spanId])
+    expect(chat.map(parentOf)).toEqual([one(spans, 'chat gpt-4o-mini').spanId])
   })
 
   it('sends the documented search body and the user prompt format', () => {
@@ -230,6 +246,21 @@ describe('cache hit', () => {
     expect(named(spans, 'chat gpt-4o-mini')).toEqual([])
     expect(one(spans, 'search.respond').attributes.cached).toBe(true)
     expect(one(spans, 'search.log_query').attributes.cached).toBe(true)
+  })
+
+  it('a cache hit costs one Upstash request, counted at the Upstash server', async () => {
+    const query = freshQuery('how should I fold my gi')
+    await traceOf(h, await h.post('/api/search/query', { query }))
+    // The trace is exported after the background writes (cache, query log): nothing is in flight.
+    h.stack.upstash.resetRequestCount()
+    const res = await h.post('/api/search/query', { query })
+    expect(((await res.json()) as SearchBody).cached).toBe(true)
+    const spans = await traceOf(h, res)
+    expect(h.stack.upstash.requestCount()).toBe(1)
+    expect(named(spans, 'redis.search_lookup')).toHaveLength(1)
+    expect(spans.filter((s) => s.name.startsWith('redis.')).map((s) => s.name)).toEqual([
+      'redis.search_lookup',
+    ])
   })
 
   it('bypass_cache skips the read but still answers fresh', async () => {

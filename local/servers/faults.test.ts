@@ -81,6 +81,13 @@ describe('fault injection', () => {
     ])
   })
 
+  it('matches on a substring of the body too, when asked', async () => {
+    server.faults.set({ match: '/vectors/search', bodyIncludes: '"limit":9', status: 500 })
+    expect((await search()).status).toBe(200)
+    server.faults.set({ match: '/vectors/search', bodyIncludes: '"limit":5', status: 503 })
+    expect((await search()).status).toBe(503)
+  })
+
   it('applies the first matching fault when several are active', async () => {
     server.faults.set({ match: '/vectors/', status: 502, times: 1 })
     server.faults.set({ status: 504 })

@@ -5,6 +5,8 @@ import { isPlainObject, parseJson, sendJson } from './http.ts'
 export interface Fault {
   /** Substring of the request path (so a path prefix works too); absent = every request. */
   match?: string
+  /** And a substring of the raw request body (e.g. one Upstash pipeline among several). */
+  bodyIncludes?: string
   latencyMs?: number
   status?: number
   body?: unknown
@@ -67,7 +69,7 @@ export class FaultController {
         return
       }
       this.record(req)
-      const fault = this.take(req.path)
+      const fault = this.take(req.path, req.rawBody.toString('utf8'))
       if (fault) {
         if (fault.latencyMs) await sleep(fault.latencyMs)
         if (fault.hang) return
@@ -87,8 +89,12 @@ export class FaultController {
     }
   }
 
-  private take(path: string): Fault | undefined {
-    const index = this.faults.findIndex((f) => f.match === undefined || path.includes(f.match))
+  private take(path: string, body: string): Fault | undefined {
+    const index = this.faults.findIndex(
+      (f) =>
+        (f.match === undefined || path.includes(f.match)) &&
+        (f.bodyIncludes === undefined || body.includes(f.bodyIncludes)),
+    )
     if (index === -1) return undefined
     const fault = this.faults[index]!
     if (fault.remaining !== undefined) {
@@ -143,8 +149,10 @@ function validateFault(fault: unknown): asserts fault is Fault {
       throw new Error(`fault.${key} must be a number`)
     }
   }
-  if (fault.match !== undefined && typeof fault.match !== 'string')
-    throw new Error('fault.match must be a string')
+  for (const key of ['match', 'bodyIncludes'] as const) {
+    if (fault[key] !== undefined && typeof fault[key] !== 'string')
+      throw new Error(`fault.${key} must be a string`)
+  }
   const status = fault.status as number | undefined
   if (status !== undefined && (status < 100 || status > 599)) throw new Error('fault.status must be 100..599')
 }

@@ -1,8 +1,9 @@
-// TypeScript twins of the Lua scripts @upstash/ratelimit 2.2 sends (node_modules/@upstash/ratelimit/
+// TypeScript twins of the Lua scripts @upstash/ratelimit 2.2 sends (and of the Worker's own) (node_modules/@upstash/ratelimit/
 // dist/index.mjs), keyed by the SHA-1 of the original script text, shebang included. Node has no
 // Lua, so the in-memory backend runs these instead; each mirrors its script line by line.
 
-import type { Reply } from './upstash-keyspace.ts'
+import { SLIDING_WINDOW_SCRIPT } from '../../src/search/sliding-window.ts'
+import { type Reply, sha1 } from './upstash-keyspace.ts'
 
 type Call = (...command: string[]) => Reply
 type Script = (call: Call, keys: string[], argv: string[]) => Reply
@@ -124,6 +125,15 @@ const checkDenyList: Script = (call, [allDenyListsKey, statusKey], members) => {
   return [results, status]
 }
 
+/** The Worker's own sliding window (src/search/sliding-window.ts), line by line. */
+const searchSlidingWindow: Script = (call, [currentKey, previousKey], [limit, now, window]) => {
+  const { current, previous } = slidingUsage(call, currentKey!, previousKey!, Number(now), Number(window))
+  if (previous + current >= Number(limit)) return -1
+  const used = call('INCR', currentKey!) as number
+  if (used === 1) call('PEXPIRE', currentKey!, String(Number(window) * 2 + 1000))
+  return toInt(Number(limit) - (used + previous))
+}
+
 export const RATELIMIT_SCRIPTS: ReadonlyMap<string, Script> = new Map([
   ['b2efc02798c8e9b471a10f9b1d5745db89923ff3', fixedWindowLimit],
   ['823cb2a5a902d69681244f5e28e5ebb8f2a89edd', fixedWindowRemaining],
@@ -135,4 +145,5 @@ export const RATELIMIT_SCRIPTS: ReadonlyMap<string, Script> = new Map([
   ['eb82f0e853d2fc9a236fa9bfbe704fda6ac2fc36', cachedFixedWindowRemaining],
   ['54bd274ddc59fb3be0f42deee2f64322a10e2b50', reset],
   ['e8062088fe7e67994f617766e5d766490de1afb8', checkDenyList],
+  [sha1(SLIDING_WINDOW_SCRIPT), searchSlidingWindow],
 ])

@@ -1,6 +1,11 @@
 import { Ratelimit } from '@upstash/ratelimit'
 import { Redis } from '@upstash/redis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  SLIDING_WINDOW_SCRIPT,
+  slidingWindowCall,
+  slidingWindowResult,
+} from '../../src/search/sliding-window.ts'
 import type { LocalRedis } from '../redis.ts'
 import { startRedis } from '../redis.ts'
 import type { UpstashServer } from './upstash.ts'
@@ -125,6 +130,45 @@ describe.each(['memory', 'redis'] as const)('Upstash REST server (%s backend)', 
     expect((await limiter.getRemaining('user-1')).remaining).toBe(0)
     await limiter.resetUsedTokens('user-1')
     expect((await limiter.getRemaining('user-1')).remaining).toBe(3)
+  })
+
+  it("runs the Worker's sliding-window script: 3 allowed then refused, the previous window weighted", async () => {
+    const window = { limit: 3, windowMs: 60_000 }
+    // 30 s into a window: half of the previous window's count still applies.
+    const now = Math.floor(Date.now() / 60_000) * 60_000 + 30_000
+    const run = async (at: number) => {
+      const call = slidingWindowCall(`sw-${backend}`, 'user:1', window, at)
+      return slidingWindowResult(await redis.eval(SLIDING_WINDOW_SCRIPT, call.keys, call.args), call)
+    }
+    const first = [await run(now), await run(now), await run(now), await run(now)]
+    expect(first.map((r) => [r?.success, r?.remaining])).toEqual([
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+    ])
+    expect(first[0]?.reset).toBe(now - 30_000 + 60_000)
+    // Next window, 30 s in: floor(0.5 × 3) = 1 request still counts, so 2 are left before this one.
+    const next = [await run(now + 60_000), await run(now + 60_000), await run(now + 60_000)]
+    expect(next.map((r) => [r?.success, r?.remaining])).toEqual([
+      [true, 1],
+      [true, 0],
+      [false, 0],
+    ])
+    const [key] = slidingWindowCall(`sw-${backend}`, 'user:1', window, now).keys
+    expect(await redis.pttl(key)).toBeGreaterThan(60_000)
+  })
+
+  it('counts the REST requests it answers: a pipeline is one', async () => {
+    server.resetRequestCount()
+    const p = redis.pipeline()
+    p.get('a')
+    p.get('b')
+    p.incr('c')
+    await p.exec()
+    expect(server.requestCount()).toBe(1)
+    await redis.get('a')
+    expect(server.requestCount()).toBe(2)
   })
 
   it('limits a fixed window and a token bucket too', async () => {

@@ -22,6 +22,9 @@ export interface UpstashServer extends RunningServer {
   backend: 'memory' | 'redis'
   /** Runs one command directly, bypassing HTTP (handy for test setup and assertions). */
   command(command: Array<string | number>): Promise<Reply>
+  /** REST requests answered since start (or the last reset): what a Worker pays round trips for. */
+  requestCount(): number
+  resetRequestCount(): void
 }
 
 /** Both backends speak the same interface, so the HTTP layer does not care which one runs. */
@@ -79,7 +82,10 @@ export async function startUpstash(options: UpstashOptions): Promise<UpstashServ
     }
   }
 
+  let requests = 0
+
   async function route(req: LocalRequest, res: ServerResponse) {
+    requests += 1
     if (bearerToken(req.headers) !== options.token) return sendJson(res, 401, { error: 'Unauthorized' })
     if (req.method !== 'POST') return sendJson(res, 405, { error: 'Method not allowed' })
     const base64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64'
@@ -122,6 +128,10 @@ export async function startUpstash(options: UpstashOptions): Promise<UpstashServ
     faults,
     backend: options.redisUrl ? 'redis' : 'memory',
     command: (command) => backend.exec(command.map(toArg)),
+    requestCount: () => requests,
+    resetRequestCount: () => {
+      requests = 0
+    },
     async close() {
       await server.close()
       await backend.close()

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { bumpCorpusVersion, CacheClient, CORPUS_VERSION_KEY, readCorpusVersion } from './cache.ts'
+import { bumpCorpusVersion, CacheClient, CORPUS_VERSION_KEY } from './cache.ts'
 import { fakeFetch, json, type Scripted } from './fake-fetch.test-support.ts'
 
 // @upstash/redis calls the global fetch at request time, so the fake is installed there.
@@ -10,9 +10,8 @@ function cache(...script: Scripted[]) {
   return { client, calls: fake.calls }
 }
 
-// The client asks for base64-encoded results (Upstash-Encoding: base64).
-const result = (value: string | number | null) =>
-  json(200, { result: typeof value === 'string' ? btoa(value) : value })
+// The client asks for plain JSON results (no Upstash-Encoding: base64).
+const result = (value: string | number | null) => json(200, { result: value })
 
 afterEach(() => {
   vi.unstubAllGlobals()
@@ -24,6 +23,7 @@ describe('CacheClient', () => {
     expect(await client.get('k')).toEqual({ reason: 'hit', value: { answer: 'x' } })
     expect(calls[0]?.body).toEqual(['get', 'k'])
     expect(calls[0]?.headers.get('authorization')).toBe('Bearer upstash-token')
+    expect(calls[0]?.headers.get('upstash-encoding')).toBeNull()
   })
 
   it('a missing key is a miss', async () => {
@@ -55,7 +55,7 @@ describe('CacheClient', () => {
   })
 
   it('set sends EX with the TTL; setMany uses one pipeline request', async () => {
-    const { client, calls } = cache(result('OK'), json(200, [{ result: btoa('OK') }, { result: btoa('OK') }]))
+    const { client, calls } = cache(result('OK'), json(200, [{ result: 'OK' }, { result: 'OK' }]))
     expect(await client.set('k', { a: 1 }, 300)).toEqual({ reason: 'ok' })
     expect(calls[0]?.body).toEqual(['set', 'k', '{"a":1}', 'ex', 300])
     const written = await client.setMany([
@@ -70,6 +70,34 @@ describe('CacheClient', () => {
     ])
   })
 
+  it('scriptAndGet sends EVAL and the GETs in one pipeline request and keeps per-command errors', async () => {
+    const replies = [{ result: 4 }, { result: '7' }, { error: 'WRONGTYPE Operation against a key' }]
+    const { client, calls } = cache(json(200, replies))
+    const r = await client.scriptAndGet('search_lookup', { script: 'return 4', keys: ['rl'], args: [10] }, [
+      'v',
+      'k',
+    ])
+    expect(calls).toHaveLength(1)
+    expect(calls[0]?.url).toBe('http://upstash.test/pipeline')
+    expect(calls[0]?.body).toEqual([
+      ['eval', 'return 4', 1, 'rl', 10],
+      ['get', 'v'],
+      ['get', 'k'],
+    ])
+    expect(r).toEqual({
+      reason: 'ok',
+      script: { result: 4 },
+      values: [{ result: 7 }, { error: 'WRONGTYPE Operation against a key' }],
+    })
+  })
+
+  it('scriptAndGet is reason error when the request fails', async () => {
+    const { client } = cache(json(503, { error: 'busy' }))
+    expect(
+      await client.scriptAndGet('search_lookup', { script: 'return 1', keys: [], args: [] }, ['v']),
+    ).toMatchObject({ reason: 'error', error: { name: 'CacheError' } })
+  })
+
   it('a failed write is reason error', async () => {
     const { client } = cache(json(500, { error: 'ERR readonly' }))
     expect((await client.set('k', 1, 10)).reason).toBe('error')
@@ -77,11 +105,6 @@ describe('CacheClient', () => {
 })
 
 describe('corpus version', () => {
-  it("reads '0' when never bumped, the stored value otherwise", async () => {
-    expect(await readCorpusVersion(cache(result(null)).client)).toEqual({ reason: 'hit', value: '0' })
-    expect(await readCorpusVersion(cache(result('7')).client)).toEqual({ reason: 'hit', value: '7' })
-  })
-
   it('bumps with INCR on corpus:version', async () => {
     const { client, calls } = cache(result(8))
     expect(await bumpCorpusVersion(client)).toEqual({ reason: 'hit', value: 8 })

@@ -2,6 +2,7 @@ import { type Span, SpanKind } from '@opentelemetry/api'
 import { Redis } from '@upstash/redis/cloudflare'
 import { ATTR, type CacheOperation, SPAN } from '../telemetry/catalogue.ts'
 import { setSpanError, withSpan } from '../telemetry/helpers.ts'
+import { recordHttpRequest } from './http-span.ts'
 
 export interface CacheClientOptions {
   url: string
@@ -30,13 +31,27 @@ export class CacheError extends Error {
   }
 }
 
+/** A Lua script and its arguments, run with EVAL inside a pipeline. */
+export interface ScriptCall {
+  script: string
+  keys: string[]
+  args: Array<string | number>
+}
+
+/** One command's answer inside a pipeline: a command can fail while the others succeed. */
+export type PipelineReply = { result: unknown } | { error: string }
+
+export type ScriptAndGet =
+  | { reason: 'ok'; script: PipelineReply; values: PipelineReply[] }
+  | { reason: 'error'; error: CacheError }
+
 export interface CacheEntry {
   key: string
   value: unknown
   ttlSeconds: number
 }
 
-/** Bumped by every document write; part of every search cache key, so a bump retires them all. */
+/** Bumped by every document write; a cached answer records it and is served only while it matches. */
 export const CORPUS_VERSION_KEY = 'corpus:version'
 
 /**
@@ -58,8 +73,10 @@ export class CacheClient {
         signal: () => AbortSignal.timeout(options.timeoutMs),
         enableTelemetry: false,
         readYourWrites: false,
-        // One command, one request, one fetch span under the redis.* span that made it.
+        // One command, one request, under the redis.* span that made it.
         enableAutoPipelining: false,
+        // Plain JSON answers: the default base64 encoding costs an atob per value (issue 12).
+        responseEncoding: false,
       })
   }
 
@@ -88,6 +105,31 @@ export class CacheClient {
     })
   }
 
+  /**
+   * A script and GETs of `keys`, in one pipeline and so one round trip. The script is sent with
+   * EVAL each time (a few hundred bytes) rather than EVALSHA: a NOSCRIPT answer would cost a
+   * second round trip, and Redis caches the compiled script by its hash anyway.
+   */
+  scriptAndGet(operation: CacheOperation, call: ScriptCall, keys: string[]): Promise<ScriptAndGet> {
+    return this.traced(
+      operation,
+      async (span) => {
+        span.setAttribute(ATTR.dbBatchSize, 1 + keys.length)
+        const p = this.redis.pipeline()
+        p.eval(call.script, call.keys, call.args)
+        for (const key of keys) p.get(key)
+        const replies = (await p.exec({ keepErrors: true })) as Array<{ result: unknown; error?: string }>
+        const [script, ...values] = replies.map(
+          (r): PipelineReply => (r.error !== undefined ? { error: r.error } : { result: r.result }),
+        )
+        if (!script || values.length !== keys.length)
+          throw new Error('pipeline answered the wrong number of replies')
+        return { reason: 'ok', script, values }
+      },
+      'pipeline',
+    )
+  }
+
   incr(key: string): Promise<CacheLookup<number>> {
     return this.traced('incr', async () => ({ reason: 'hit', value: await this.redis.incr(key) }))
   }
@@ -95,6 +137,8 @@ export class CacheClient {
   private async traced<T extends { reason: string }>(
     operation: CacheOperation,
     fn: (span: Span) => Promise<T>,
+    /** The REST path: `pipeline` for batches, the root for one command. */
+    path: '' | 'pipeline' = operation === 'pipeline' ? 'pipeline' : '',
   ): Promise<T | { reason: 'error'; error: CacheError }> {
     const attributes = {
       [ATTR.dbSystem]: 'redis',
@@ -103,8 +147,13 @@ export class CacheClient {
       [ATTR.dbOperationName]: operation.toUpperCase(),
     }
     return withSpan(SPAN.cache(operation), { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      // @upstash/redis calls the global fetch itself: the span says what it sent. A status is
+      // known only on success (the client throws on any other without exposing it).
+      recordHttpRequest(span, 'POST', `${this.options.url.replace(/\/+$/, '')}/${path}`)
       try {
-        return await fn(span)
+        const result = await fn(span)
+        span.setAttribute(ATTR.httpStatus, 200)
+        return result
       } catch (cause: unknown) {
         const error = toCacheError(operation, cause, this.options.timeoutMs)
         setSpanError(error, span)
@@ -123,14 +172,6 @@ function toCacheError(operation: CacheOperation, cause: unknown, timeoutMs: numb
   // Upstash error messages quote the command (`command was: [...]`): keep only the first part.
   const message = cause instanceof Error ? cause.message.split(', command was')[0] : String(cause)
   return new CacheError(operation, 'error', (message ?? 'failed').slice(0, 200), { cause })
-}
-
-/** The corpus version ('0' when never bumped), part of every search cache key. */
-export async function readCorpusVersion(cache: CacheClient): Promise<CacheLookup<string>> {
-  const r = await cache.get<string | number>(CORPUS_VERSION_KEY)
-  if (r.reason === 'hit') return { reason: 'hit', value: String(r.value) }
-  if (r.reason === 'miss') return { reason: 'hit', value: '0' }
-  return r
 }
 
 /** Call after any document write: every cached search answer stops matching at once. */

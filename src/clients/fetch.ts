@@ -2,7 +2,7 @@
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
 
 /**
- * Looks up globalThis.fetch on every call: otel-cf-workers patches it when the first request
- * arrives (after module load), and the patched one adds the fetch span and `traceparent`.
+ * Looks up globalThis.fetch on every call, so tests and tools that replace it are honoured. The
+ * global fetch is not instrumented (trace-config.ts): clients wrap this in tracedFetch.
  */
 export const globalFetch: FetchLike = (input, init) => globalThis.fetch(input, init)

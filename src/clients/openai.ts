@@ -5,6 +5,7 @@ import type { ResolvedAppConfig } from '../config.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addSpanAttributes, withSpan } from '../telemetry/helpers.ts'
 import { type FetchLike, globalFetch } from './fetch.ts'
+import { tracedFetch } from './http-span.ts'
 import { malformed, toUpstreamError } from './openai-errors.ts'
 
 /** The `openai` block of the resolved config, plus an injectable fetch for tests. */
@@ -42,7 +43,8 @@ export class OpenAiClient {
     this.sdk = new OpenAI({
       apiKey: options.apiKey,
       baseURL: options.baseUrl,
-      fetch: options.fetch ?? globalFetch,
+      // Runs inside the embeddings/chat CLIENT span: traceparent and HTTP attributes go there.
+      fetch: tracedFetch(options.fetch ?? globalFetch),
       maxRetries: 0,
       timeout: Math.max(options.embeddingTimeoutMs, options.chatTimeoutMs),
     })

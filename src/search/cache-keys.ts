@@ -5,16 +5,17 @@ const SEARCH_PREFIX = 'search:query:'
 const EMBEDDING_PREFIX = 'embedding:'
 
 /**
- * Everything that changes the answer is in the key: the normalized query, top_k, the filter and
- * the corpus version (bumped on document writes). Fields are listed explicitly so that adding an
- * option to SearchOptions (stream, bypass_cache) cannot split the cache by accident.
+ * What the caller asks is in the key: the normalized query, top_k and the filter. The corpus
+ * version is not: it is stored in the cached value and compared on read (cache-step.ts), so the
+ * key is known before the version is read and both travel in one round trip. Fields are listed
+ * explicitly so that adding an option to SearchOptions (stream, bypass_cache) cannot split the
+ * cache by accident.
  */
 export async function searchCacheKey(
   normalized: string,
   options: Pick<SearchOptions, 'topK' | 'sourceType'>,
-  corpusVersion: string,
 ): Promise<string> {
-  const material = JSON.stringify([normalized, options.topK, options.sourceType ?? null, corpusVersion])
+  const material = JSON.stringify([normalized, options.topK, options.sourceType ?? null])
   return `${SEARCH_PREFIX}${await sha256Hex(material)}`
 }
 

@@ -1,45 +1,67 @@
 import type { Span } from '@opentelemetry/api'
-import type { CacheEntry, CacheError, CacheLookup } from '../clients/cache.ts'
+import type { CacheEntry, CacheError } from '../clients/cache.ts'
 import { ATTR, EVENT } from '../telemetry/catalogue.ts'
-import { searchCacheKey } from './cache-keys.ts'
+import type { SearchLookup } from './lookup.ts'
 import { type SearchRun, step } from './run.ts'
 import type { SearchOptions, SearchResult } from './types.ts'
 
-/** `key` is undefined when the corpus version could not be read: then nothing is read or written. */
+/** Where a fresh answer may be written: the key and the corpus version it is computed against. */
+export interface CacheSlot {
+  key: string
+  corpusVersion: string
+}
+
+/** `slot` is undefined when the corpus version could not be read: then nothing is written. */
 export type CacheCheck =
-  | { reason: 'hit'; key: string; result: SearchResult }
-  | { reason: 'miss' | 'bypass' | 'error'; key: string | undefined }
+  | { reason: 'hit'; slot: CacheSlot; result: SearchResult }
+  | { reason: 'miss' | 'bypass' | 'error'; slot: CacheSlot | undefined }
+
+/** The cached value: the answer and the corpus version it was computed for. */
+export interface CachedAnswer {
+  corpus_version: string
+  result: SearchResult
+}
 
 /**
- * Step 3. `version` is the corpus-version read, started by the caller alongside step 2. Any cache
- * failure is a miss (fail open), noted on the span without an error status.
+ * Step 3. Reads what step 2's round trip brought back: no Upstash call of its own. The answer is
+ * served only when it was computed for the current corpus version, so a document write retires
+ * every cached answer at once. Any cache failure is a miss (fail open), noted on the span
+ * without an error status.
  */
 export function checkCache(
   run: SearchRun,
-  normalized: string,
+  key: string,
   options: SearchOptions,
-  corpusVersion: Promise<CacheLookup<string>>,
+  lookup: SearchLookup,
 ): Promise<CacheCheck> {
   return step('search.cache_check', run, { [ATTR.bypassCache]: options.bypassCache }, async (span) => {
     span.setAttribute(ATTR.cacheHit, false)
-    const version = await corpusVersion
+    const version = lookup.corpusVersion
     if (version.reason === 'error') {
       failOpen(span, version.error)
-      return { reason: 'error', key: undefined }
+      return { reason: 'error', slot: undefined }
     }
-    if (version.reason !== 'hit') return { reason: 'error', key: undefined }
-    const key = await searchCacheKey(normalized, options, version.value)
+    if (version.reason !== 'hit') return { reason: 'error', slot: undefined }
+    const slot = { key, corpusVersion: version.value }
     // bypass_cache skips the read only: the fresh answer still replaces the cached one.
-    if (options.bypassCache) return { reason: 'bypass', key }
-    const lookup = await run.deps.cache.get<unknown>(key)
-    if (lookup.reason === 'error') {
-      failOpen(span, lookup.error)
-      return { reason: 'error', key }
+    if (options.bypassCache) return { reason: 'bypass', slot }
+    const cached = lookup.cached
+    if (cached.reason === 'error') {
+      failOpen(span, cached.error)
+      return { reason: 'error', slot }
     }
-    if (lookup.reason === 'miss' || !isSearchResult(lookup.value)) return { reason: 'miss', key }
+    if (cached.reason === 'miss' || !isCachedAnswer(cached.value)) return { reason: 'miss', slot }
+    // Computed before the last document write: stale, and replaced by this request's answer.
+    if (cached.value.corpus_version !== slot.corpusVersion) return { reason: 'miss', slot }
     span.setAttribute(ATTR.cacheHit, true)
-    return { reason: 'hit', key, result: lookup.value }
+    return { reason: 'hit', slot, result: cached.value.result }
   })
+}
+
+/** The cache entry for a fresh answer, recording the corpus version it was computed for. */
+export function answerEntry(slot: CacheSlot, result: SearchResult, ttlSeconds: number): CacheEntry {
+  const value: CachedAnswer = { corpus_version: slot.corpusVersion, result }
+  return { key: slot.key, value, ttlSeconds }
 }
 
 /** Step 9, after the response: the answer and a freshly computed embedding, in one round trip. */
@@ -56,9 +78,11 @@ function failOpen(span: Span, error: CacheError): void {
 }
 
 /** A cached value written by an older deploy may have another shape: then it is a miss. */
-function isSearchResult(value: unknown): value is SearchResult {
+function isCachedAnswer(value: unknown): value is CachedAnswer {
   if (!value || typeof value !== 'object') return false
-  const v = value as Partial<SearchResult>
+  const { corpus_version, result } = value as Partial<CachedAnswer>
+  if (typeof corpus_version !== 'string' || !result || typeof result !== 'object') return false
+  const v = result as Partial<SearchResult>
   return (
     typeof v.answer === 'string' &&
     Array.isArray(v.sources) &&

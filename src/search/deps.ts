@@ -1,4 +1,3 @@
-import { Ratelimit } from '@upstash/ratelimit'
 import { CacheClient } from '../clients/cache.ts'
 import type { FetchLike } from '../clients/fetch.ts'
 import { OpenAiClient } from '../clients/openai.ts'
@@ -11,7 +10,6 @@ export interface SearchDeps {
   zerodb: ZeroDbClient
   openai: OpenAiClient
   cache: CacheClient
-  limiter: Ratelimit
 }
 
 export interface DepsOverrides {
@@ -24,21 +22,12 @@ export function createSearchDeps(config: ResolvedAppConfig, overrides: DepsOverr
     token: config.cache.token,
     timeoutMs: config.cache.timeoutMs,
   })
+  // The rate limit is a script in the search lookup (search/lookup.ts), not a client of its own.
   return {
     config,
     cache,
     zerodb: new ZeroDbClient({ ...config.zerodb, fetch: overrides.fetch }),
     openai: new OpenAiClient({ ...config.openai, fetch: overrides.fetch }),
-    limiter: new Ratelimit({
-      redis: cache.redis,
-      limiter: Ratelimit.slidingWindow(config.rateLimit.requests, `${config.rateLimit.windowSeconds} s`),
-      prefix: 'ratelimit:search',
-      // Past this the limiter lets the request through (reason 'timeout'): fail open, quickly.
-      timeout: config.cache.timeoutMs,
-      // Per-isolate memory of blocked ids would make limits differ between isolates.
-      ephemeralCache: false,
-      analytics: false,
-    }),
   }
 }
 

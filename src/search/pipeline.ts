@@ -1,9 +1,10 @@
-import { type CacheEntry, readCorpusVersion } from '../clients/cache.ts'
+import type { CacheEntry } from '../clients/cache.ts'
 import { ApiError } from '../errors.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { type AnswerOutcome, generateAnswer } from './answer.ts'
 import { attachMedia, type MediaOutcome } from './attach-media.ts'
-import { checkCache, writeCache } from './cache-step.ts'
+import { searchCacheKey } from './cache-keys.ts'
+import { answerEntry, type CacheSlot, checkCache, writeCache } from './cache-step.ts'
 import { emptyMedia } from './media.ts'
 import { normalizeQuery } from './normalize.ts'
 import { NO_RESULTS_ANSWER } from './prompt.ts'
@@ -20,7 +21,7 @@ interface PreparedBase {
   /** X-RateLimit-* for the response (empty when the limiter failed open). */
   rateLimitHeaders: Record<string, string>
   /** Undefined when the cache is unavailable: then nothing is written either. */
-  cacheKey: string | undefined
+  cacheSlot: CacheSlot | undefined
   embeddingEntry?: CacheEntry
 }
 
@@ -38,12 +39,12 @@ export async function prepareSearch(
   options: SearchOptions,
 ): Promise<Prepared> {
   const normalized = await normalizeStep(run, query)
-  // The corpus version does not depend on the rate limit: reading it alongside saves a round trip
-  // on every search. It never rejects (a failed read is a reason), so a 429 leaves nothing dangling.
-  const version = readCorpusVersion(run.deps.cache)
-  const { headers: rateLimitHeaders } = await checkRateLimit(run)
-  const cache = await checkCache(run, normalized, options, version)
-  const base = { normalized, options, rateLimitHeaders, cacheKey: cache.key }
+  // Step 2's one Upstash round trip also reads the corpus version and the cached answer (unless
+  // bypass_cache): a cache hit costs a single request.
+  const key = await searchCacheKey(normalized, options)
+  const { outcome, lookup } = await checkRateLimit(run, options.bypassCache ? undefined : key)
+  const cache = await checkCache(run, key, options, lookup)
+  const base = { normalized, options, rateLimitHeaders: outcome.headers, cacheSlot: cache.slot }
   if (cache.reason === 'hit') return { ...base, kind: 'cached', result: cache.result }
 
   const embedding = await generateEmbedding(run, normalized)
@@ -111,8 +112,8 @@ export function finishInBackground(
 ): void {
   const entries: CacheEntry[] = []
   const cacheable = prepared.kind !== 'cached' && !done.answer?.fallback && !done.media?.degraded
-  if (cacheable && prepared.cacheKey) {
-    entries.push({ key: prepared.cacheKey, value: done.result, ttlSeconds: run.deps.config.cache.ttlSeconds })
+  if (cacheable && prepared.cacheSlot) {
+    entries.push(answerEntry(prepared.cacheSlot, done.result, run.deps.config.cache.ttlSeconds))
   }
   if (prepared.embeddingEntry) entries.push(prepared.embeddingEntry)
   const log: QueryLogEntry = {

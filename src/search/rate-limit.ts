@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api'
 import { ApiError } from '../errors.ts'
 import { ATTR, EVENT } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
+import { type SearchLookup, searchLookup } from './lookup.ts'
 import { type SearchRun, step } from './run.ts'
 
 export type RateLimitOutcome =
@@ -28,11 +29,16 @@ export function clientIp(header: (name: string) => string | undefined): string {
 }
 
 /**
- * Step 2. Sliding window in Upstash. Denied → 429 `rate_limited` with Retry-After; Upstash down or
- * slow → the request goes on (noted on the span, which is not an error: the user saw no failure).
+ * Step 2. Sliding window in Upstash, in the same round trip as the corpus version and the cached
+ * answer (step 3 reads those from the returned lookup). Denied → 429 `rate_limited` with
+ * Retry-After; Upstash down or slow → the request goes on (noted on the span, which is not an
+ * error: the user saw no failure).
  */
-export async function checkRateLimit(run: SearchRun): Promise<RateLimitOutcome> {
-  const outcome = await limit(run)
+export async function checkRateLimit(
+  run: SearchRun,
+  cacheKey: string | undefined,
+): Promise<{ outcome: RateLimitOutcome; lookup: SearchLookup }> {
+  const { outcome, lookup } = await limit(run, cacheKey)
   if (outcome.reason === 'denied') {
     // Thrown outside the step: a refused caller is an expected outcome, not a failed span.
     throw new ApiError(429, 'rate_limited', `Too many searches. Retry in ${outcome.retryAfterSeconds} s.`, {
@@ -40,42 +46,37 @@ export async function checkRateLimit(run: SearchRun): Promise<RateLimitOutcome> 
       'Retry-After': String(outcome.retryAfterSeconds),
     })
   }
-  return outcome
+  return { outcome, lookup }
 }
 
-function limit(run: SearchRun): Promise<RateLimitOutcome> {
+function limit(
+  run: SearchRun,
+  cacheKey: string | undefined,
+): Promise<{ outcome: RateLimitOutcome; lookup: SearchLookup }> {
   const identity = rateLimitIdentity(run)
   return step('search.rate_limit', run, { [ATTR.rateLimitKeyType]: identity.type }, async (span) => {
-    let result: Awaited<ReturnType<typeof run.deps.limiter.limit>>
-    try {
-      result = await run.deps.limiter.limit(identity.key)
-    } catch (error: unknown) {
-      return failOpen(span, error instanceof Error ? error.name : 'error')
-    }
-    if (result.reason === 'timeout') return failOpen(span, 'timeout')
-    run.background(() => result.pending)
+    const lookup = await searchLookup(run, identity.key, cacheKey)
+    if (lookup.limit.reason === 'error') return { outcome: failOpen(span, lookup.limit.failure), lookup }
+    const result = lookup.limit.result
     const resetSeconds = Math.ceil(result.reset / 1000)
     const headers = {
       'X-RateLimit-Limit': String(result.limit),
-      'X-RateLimit-Remaining': String(Math.max(0, result.remaining)),
+      'X-RateLimit-Remaining': String(result.remaining),
       'X-RateLimit-Reset': String(resetSeconds),
     }
     addSpanAttributes(
       {
         [ATTR.rateLimitAllowed]: result.success,
         [ATTR.rateLimitLimit]: result.limit,
-        [ATTR.rateLimitRemaining]: Math.max(0, result.remaining),
+        [ATTR.rateLimitRemaining]: result.remaining,
       },
       span,
     )
     if (!result.success) {
-      return {
-        reason: 'denied',
-        headers,
-        retryAfterSeconds: Math.max(1, Math.ceil((result.reset - Date.now()) / 1000)),
-      }
+      const retryAfterSeconds = Math.max(1, Math.ceil((result.reset - Date.now()) / 1000))
+      return { outcome: { reason: 'denied' as const, headers, retryAfterSeconds }, lookup }
     }
-    return { reason: 'allowed', headers }
+    return { outcome: { reason: 'allowed' as const, headers }, lookup }
   })
 }
 

@@ -13,8 +13,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   deploymentEnvironmentName: 'Resource: `development`, `staging` or `production`.',
   deploymentEnvironment: 'Resource: the same, under the older semconv name.',
   httpRoute: 'Root span: the matched Hono route (`/api/search/query`), absent for unmatched paths.',
-  httpMethod: 'Root span: the request method.',
-  httpStatus: 'Root span and fetch spans: the response status.',
+  httpMethod: 'Root span and client spans: the request method.',
+  httpStatus: 'Root span and client spans: the response status (of the last attempt).',
   urlPath: 'Root span: the raw path.',
   userAgent: 'Root span: the caller’s User-Agent.',
   legacyHttpMethod:
@@ -23,6 +23,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
     'Root span, old name for the request URL (`http/dup`); no query string unless query text may be recorded.',
   legacyHttpStatusCode: 'Root span, old name of `http.response.status_code` (`http/dup`).',
   legacyHttpUserAgent: 'Root span, old name of `user_agent.original` (`http/dup`).',
+  urlFull: 'Client spans: the URL called, without query string or credentials.',
+  serverAddress: 'Client spans: the upstream host.',
   userId: 'Root and every `search.*`/`documents.*` span: JWT `sub`, or `anonymous`.',
   userRole: 'Root and every `search.*`/`documents.*` span: JWT `role`, or `anonymous`.',
   errorType: 'Failed span: the error class (`UpstreamError`, `CacheError`, …).',
@@ -75,7 +77,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   documentId: 'ZeroDB and `documents.*` spans: the document, vector or row id.',
   queryLimit: 'ZeroDB reads: the limit asked for.',
   queryResultCount: 'ZeroDB reads: rows or vectors returned.',
-  retryCount: 'ZeroDB reads: retries made (each attempt is a `fetch` child span).',
+  retryCount: 'ZeroDB reads: retries made (each one an `http.retry` event on the span).',
+  dbBatchSize: '`redis.pipeline` / `redis.search_lookup`: commands in the one round trip.',
   genAiOperationName: 'OpenAI spans: `embeddings` or `chat`.',
   genAiProviderName: 'OpenAI spans: `openai`.',
   genAiRequestModel: 'OpenAI spans: the model asked for.',
@@ -192,13 +195,14 @@ export function spanDocs(
       name: 'redis.{get,set,pipeline,incr,set_nx,del}',
       kind: 'client',
       parent: 'a step or `documents.*`',
-      meaning: 'One Upstash REST command (or pipeline).',
+      meaning: 'One Upstash REST command (or pipeline). There is no separate `fetch` span.',
     },
     {
-      name: 'fetch {METHOD} {host}',
+      name: 'redis.search_lookup',
       kind: 'client',
-      parent: 'a client span',
-      meaning: 'The HTTP call itself (otel-cf-workers); one per attempt.',
+      parent: '`search.rate_limit`',
+      meaning:
+        'One Upstash pipeline: the sliding-window script, the corpus version and the cached answer (a cache hit’s only round trip).',
     },
   ]
 }
@@ -208,4 +212,6 @@ export const EVENT_DOCS: Record<keyof typeof import('./catalogue.ts').EVENT, str
   cacheFailOpen: 'On `search.cache_check` when Upstash failed and the cache was skipped.',
   firstToken: 'On the streamed `chat {model}` span when the first token arrived.',
   answerFallback: 'On `search.generate_answer` when the sources-only answer replaced the model’s.',
+  httpRetry:
+    'On a client span before each retry: `retry.count` and the last attempt’s status or `error.type`.',
 }

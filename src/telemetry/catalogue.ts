@@ -13,9 +13,11 @@ import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_HTTP_ROUTE,
+  ATTR_SERVER_ADDRESS,
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_NAMESPACE,
   ATTR_SERVICE_VERSION,
+  ATTR_URL_FULL,
   ATTR_URL_PATH,
   ATTR_USER_AGENT_ORIGINAL,
   SEMATTRS_HTTP_METHOD,
@@ -77,7 +79,7 @@ export const ZERODB_OPERATIONS = [
   'create_table',
 ] as const
 export type ZeroDbOperation = (typeof ZERODB_OPERATIONS)[number]
-export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr', 'set_nx', 'del'] as const
+export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr', 'set_nx', 'del', 'search_lookup'] as const
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
 export const DOCUMENT_OPERATIONS = ['create', 'update', 'delete', 'get', 'list', 'batch', 'rollback'] as const
 export type DocumentOperation = (typeof DOCUMENT_OPERATIONS)[number]
@@ -101,6 +103,9 @@ export const ATTR = {
   legacyHttpUrl: SEMATTRS_HTTP_URL,
   legacyHttpStatusCode: SEMATTRS_HTTP_STATUS_CODE,
   legacyHttpUserAgent: SEMATTRS_HTTP_USER_AGENT,
+  // Outbound HTTP, on the CLIENT span that made the call (there is no separate fetch span)
+  urlFull: ATTR_URL_FULL,
+  serverAddress: ATTR_SERVER_ADDRESS,
   // User
   userId: ATTR_USER_ID,
   userRole: 'user.role',
@@ -157,6 +162,7 @@ export const ATTR = {
   queryLimit: 'query.limit',
   queryResultCount: 'query.result_count',
   retryCount: 'retry.count',
+  dbBatchSize: 'db.operation.batch.size',
   // GenAI
   genAiOperationName: ATTR_GEN_AI_OPERATION_NAME,
   genAiProviderName: ATTR_GEN_AI_PROVIDER_NAME,
@@ -188,4 +194,6 @@ export const EVENT = {
   cacheFailOpen: 'cache.fail_open',
   firstToken: 'gen_ai.first_token',
   answerFallback: 'answer.fallback',
+  /** On a CLIENT span: an HTTP attempt failed and the call is tried again. */
+  httpRetry: 'http.retry',
 } as const

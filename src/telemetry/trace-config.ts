@@ -43,6 +43,7 @@ const disabledConfig: TraceConfig = {
   sampling: { headSampler: new AlwaysOffSampler(), tailSampler: () => false },
   fetch: { includeTraceContext: false },
   propagator,
+  instrumentation: { instrumentGlobalFetch: false },
 }
 
 function samplingOff(config: ResolvedTelemetryConfig): boolean {
@@ -89,6 +90,9 @@ export function buildTraceConfig(config: ResolvedTelemetryConfig, secrets: strin
     handlers: { fetch: { acceptTraceContext: true } },
     fetch: { includeTraceContext: true },
     propagator,
+    // One span per outbound call: the clients' CLIENT spans carry the HTTP attributes and inject
+    // traceparent themselves (src/clients/http-span.ts), so no automatic `fetch` child span.
+    instrumentation: { instrumentGlobalFetch: false },
   }
 }
 

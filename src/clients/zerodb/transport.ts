@@ -1,5 +1,6 @@
 import { UpstreamError } from '../../errors.ts'
 import { type FetchLike, globalFetch } from '../fetch.ts'
+import { tracedFetch } from '../http-span.ts'
 import { API_KEY_HEADER, errorDetail, isDimensionMismatch } from './wire.ts'
 
 export interface TransportOptions {
@@ -36,7 +37,8 @@ export class ZeroDbTransport {
   private readonly maxRetryDelayMs: number
 
   constructor(private readonly options: TransportOptions) {
-    this.fetch = options.fetch ?? globalFetch
+    // Each attempt runs inside the zerodb.* CLIENT span: traceparent, HTTP attributes, retry events.
+    this.fetch = tracedFetch(options.fetch ?? globalFetch)
     this.retryBaseMs = options.retryBaseMs ?? 100
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 2000
   }

@@ -12,6 +12,8 @@ export interface LocalWorkerOptions {
   entrypoint?: string
   /** Open the inspector on a free port (heap and CPU readings). */
   inspector?: boolean
+  /** Override wrangler.toml's `minify` (false keeps function names for CPU profiles). */
+  minify?: boolean
 }
 
 /**
@@ -26,6 +28,7 @@ export async function startLocalWorker(
   const worker = await unstable_startWorker({
     config: 'wrangler.toml',
     ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
+    ...(options.minify !== undefined ? { build: { minify: options.minify } } : {}),
     envFiles: [],
     bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
     dev: {

@@ -74,6 +74,8 @@ export async function startZeroDb(options: ZeroDbOptions): Promise<ZeroDbServer>
     const body = () => readBody(req)
 
     switch (key) {
+      case 'GET /database/tables':
+        return sendJson(res, 200, { tables: [...tables.keys()].map((table_name) => ({ table_name })) })
       case 'POST /database/vectors/upsert':
         return sendJson(res, 200, upsert(body()))
       case 'POST /database/vectors/search':

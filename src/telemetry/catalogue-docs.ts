@@ -51,9 +51,10 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   minScore: '`search.build_sources`: the threshold applied.',
   videosCount: '`search.attach_media`: videos attached (≤ 5).',
   imagesCount: '`search.attach_media`: images attached (≤ 5).',
-  latencyMs: '`search.log_query`: the request’s latency as logged.',
+  latencyMs:
+    '`search.respond` and `search.log_query`: the request’s latency as the client saw it (for a stream, until `done`); `health.check.*`: the probe’s.',
   cached: '`search.log_query`: whether the answer was cached.',
-  responseBytes: '`search.respond`: size of the JSON response.',
+  responseBytes: '`search.respond`: size of the JSON response, or of every SSE event sent.',
   bypassCache: '`search.cache_check`: the client asked to skip the cache read.',
   sourceType: '`search.vector_search`: the `filters.source_type` applied.',
   rateLimitFailOpen: '`search.rate_limit`: Upstash failed and the request was let through.',
@@ -88,7 +89,14 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   idempotencyOutcome: '`documents.create`: `new`, `replayed` or `conflict` for an `Idempotency-Key`.',
   corpusVersion: '`documents.*`: the corpus version after the write (part of every search cache key).',
   corpusBumpFailed: '`documents.*`: the corpus version could not be bumped (cached answers expire by TTL).',
-  healthStatus: '`GET /health`: `healthy` or `degraded`.',
+  healthStatus: '`GET /health`: `healthy`, `degraded` or (deep, 503) `unhealthy`.',
+  streamOutcome:
+    '`search.respond` (streamed): `completed`, `cancelled` (client went away) or `error`; `cancelled` also on the aborted `chat {model}` and `search.generate_answer`.',
+  healthDeep: '`GET /health`: whether `deep=1` asked for the dependency probes.',
+  healthCached: '`GET /health` (deep): the dependency report came from the cache (`HEALTH_CACHE_MS`).',
+  healthDependency: '`health.check.*`: the dependency probed (`zerodb`, `openai`, `upstash`).',
+  healthDependencyStatus: '`health.check.*`: `up` or `down`.',
+  healthRequired: '`health.check.*`: whether the dependency being down makes `/health?deep=1` answer 503.',
 }
 
 export interface SpanDoc {
@@ -110,7 +118,8 @@ const STEP_MEANINGS: Record<SearchStep, string> = {
   'search.attach_media': 'One `query_documents` on table `media` for the sources’ videos and images.',
   'search.cache_write': 'Stores the answer after the response (waitUntil).',
   'search.log_query': 'Writes a `search_queries` row after the response (waitUntil).',
-  'search.respond': 'Builds the JSON body.',
+  'search.respond':
+    'Builds the JSON body; for a stream, starts when the headers go out and ends with the last event.',
 }
 
 const ZERODB_MEANINGS: Record<ZeroDbOperation, string> = {
@@ -123,6 +132,7 @@ const ZERODB_MEANINGS: Record<ZeroDbOperation, string> = {
   update_document: 'PUT /database/tables/{table}/rows/{id}',
   delete_document: 'DELETE /database/tables/{table}/rows/{id}',
   query_documents: 'POST /database/tables/{table}/query',
+  list_tables: 'GET /database/tables (the `/health?deep=1` probe)',
 }
 
 const DOCUMENT_MEANINGS: Record<DocumentOperation, string> = {
@@ -184,6 +194,13 @@ export function spanDocs(
       meaning: 'One Upstash REST command (or pipeline).',
     },
     {
+      name: 'health.check.{zerodb,openai,upstash}',
+      kind: 'client',
+      parent: 'request span (`GET /health?deep=1`)',
+      meaning:
+        'One dependency probe (ZeroDB `GET /tables`, OpenAI `GET /models`, Upstash `PING`), all three in parallel.',
+    },
+    {
       name: 'fetch {METHOD} {host}',
       kind: 'client',
       parent: 'a client span',
@@ -195,6 +212,6 @@ export function spanDocs(
 export const EVENT_DOCS: Record<keyof typeof import('./catalogue.ts').EVENT, string> = {
   rateLimitFailOpen: 'On `search.rate_limit` when Upstash failed and the request was let through.',
   cacheFailOpen: 'On `search.cache_check` when Upstash failed and the cache was skipped.',
-  firstToken: 'On the streamed `chat {model}` span when the first token arrived.',
+  firstToken: 'On the streamed `search.generate_answer` span when the first token arrived.',
   answerFallback: 'On `search.generate_answer` when the sources-only answer replaced the model’s.',
 }

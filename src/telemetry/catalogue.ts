@@ -56,6 +56,7 @@ export const SPAN = {
   chat: (model: string) => `chat ${model}`,
   cache: (operation: CacheOperation) => `redis.${operation}` as const,
   documents: (operation: DocumentOperation) => `documents.${operation}` as const,
+  healthCheck: (dependency: HealthDependency) => `health.check.${dependency}` as const,
 } as const
 
 export const ZERODB_OPERATIONS = [
@@ -68,12 +69,18 @@ export const ZERODB_OPERATIONS = [
   'update_document',
   'delete_document',
   'query_documents',
+  'list_tables',
 ] as const
 export type ZeroDbOperation = (typeof ZERODB_OPERATIONS)[number]
 export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr', 'set_nx', 'del'] as const
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
 export const DOCUMENT_OPERATIONS = ['create', 'update', 'delete', 'get', 'list', 'batch', 'rollback'] as const
 export type DocumentOperation = (typeof DOCUMENT_OPERATIONS)[number]
+/** The dependencies `/health?deep=1` probes, each in a `health.check.{dependency}` span. */
+export const HEALTH_DEPENDENCIES = ['zerodb', 'openai', 'upstash'] as const
+export type HealthDependency = (typeof HEALTH_DEPENDENCIES)[number]
+/** How a streamed answer ended: on `search.respond` (stream) and on a cancelled `chat {model}`. */
+export type StreamOutcome = 'completed' | 'cancelled' | 'error'
 
 export const ATTR = {
   // Resource
@@ -165,6 +172,13 @@ export const ATTR = {
   corpusVersion: 'corpus.version',
   corpusBumpFailed: 'corpus.bump_failed',
   healthStatus: 'health.status',
+  // Streaming, deep health (issue 13)
+  streamOutcome: 'stream.outcome',
+  healthDeep: 'health.deep',
+  healthCached: 'health.cached',
+  healthDependency: 'health.dependency',
+  healthDependencyStatus: 'health.dependency.status',
+  healthRequired: 'health.required',
 } as const
 
 /** Span event names. */

@@ -193,6 +193,16 @@ export class ZeroDbClient {
     })
   }
 
+  // ---- reachability ------------------------------------------------------------------------------
+
+  /** GET /tables, once, no retry: any 2xx proves the API, the key and the project answer. */
+  listTables(): Promise<void> {
+    return this.traced('list_tables', { collection: 'tables' }, async (span) => {
+      const res = await this.send(span, { method: 'GET', path: PATHS.tables(this.project), retry: false })
+      if (!res.ok) throw new UpstreamError('zerodb', 'status', `unexpected HTTP ${res.status}`, res.status)
+    })
+  }
+
   // ---- plumbing ----------------------------------------------------------------------------------
 
   private traced<T>(

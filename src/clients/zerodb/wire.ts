@@ -19,6 +19,7 @@ export const PATHS = {
   rows: (p: string, table: string) => `${base(p)}/tables/${seg(table)}/rows`,
   row: (p: string, table: string, id: string) => `${base(p)}/tables/${seg(table)}/rows/${seg(id)}`,
   query: (p: string, table: string) => `${base(p)}/tables/${seg(table)}/query`,
+  tables: (p: string) => `${base(p)}/tables`,
 } as const
 
 // ---- request bodies ------------------------------------------------------------------------------

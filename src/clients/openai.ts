@@ -172,23 +172,23 @@ export class OpenAiClient {
       return result
 
       async function readChunks(): Promise<void> {
-      for await (const chunk of stream) {
-        if (cancel?.aborted) return
-        if (chunk.model) responseModel = chunk.model
-        for (const choice of chunk.choices ?? []) {
-          const delta = choice.delta?.content
-          if (delta) {
-            ttft ??= performance.now() - started
-            text += delta
-            await onDelta(delta)
+        for await (const chunk of stream) {
+          if (cancel?.aborted) return
+          if (chunk.model) responseModel = chunk.model
+          for (const choice of chunk.choices ?? []) {
+            const delta = choice.delta?.content
+            if (delta) {
+              ttft ??= performance.now() - started
+              text += delta
+              await onDelta(delta)
+            }
+            if (choice.finish_reason) finishReasons.push(choice.finish_reason)
           }
-          if (choice.finish_reason) finishReasons.push(choice.finish_reason)
+          if (chunk.usage) {
+            inputTokens = chunk.usage.prompt_tokens
+            outputTokens = chunk.usage.completion_tokens
+          }
         }
-        if (chunk.usage) {
-          inputTokens = chunk.usage.prompt_tokens
-          outputTokens = chunk.usage.completion_tokens
-        }
-      }
       }
     })
   }

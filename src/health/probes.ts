@@ -30,7 +30,11 @@ type Probe = () => Promise<void>
 function probesFor(config: ResolvedAppConfig): Record<HealthDependency, Probe> {
   const timeoutMs = config.health.probeTimeoutMs
   const zerodb = new ZeroDbClient({ ...config.zerodb, timeoutMs, maxRetries: 0 })
-  const openai = new OpenAiClient({ ...config.openai, embeddingTimeoutMs: timeoutMs, chatTimeoutMs: timeoutMs })
+  const openai = new OpenAiClient({
+    ...config.openai,
+    embeddingTimeoutMs: timeoutMs,
+    chatTimeoutMs: timeoutMs,
+  })
   const cache = new CacheClient({ ...config.cache, timeoutMs })
   return {
     zerodb: () => zerodb.listTables(),

@@ -47,13 +47,10 @@ const route = createRoute({
   summary: 'Liveness, configuration and (with deep=1) dependency report; never shows a secret',
   request: {
     query: z.object({
-      deep: z
-        .enum(['1', 'true', '0', 'false'])
-        .optional()
-        .openapi({
-          description:
-            'Probe ZeroDB, OpenAI and Upstash in parallel (HEALTH_PROBE_TIMEOUT_MS each; results reused for HEALTH_CACHE_MS)',
-        }),
+      deep: z.enum(['1', 'true', '0', 'false']).optional().openapi({
+        description:
+          'Probe ZeroDB, OpenAI and Upstash in parallel (HEALTH_PROBE_TIMEOUT_MS each; results reused for HEALTH_CACHE_MS)',
+      }),
     }),
   },
   responses: {

@@ -39,11 +39,15 @@ export function generateAnswer(
     let streamed = ''
     try {
       const result: ChatResult = onDelta
-        ? await openai.chatStream(messages, async (delta) => {
-            if (!streamed) span.addEvent(EVENT.firstToken)
-            streamed += delta
-            await onDelta(delta)
-          }, cancel)
+        ? await openai.chatStream(
+            messages,
+            async (delta) => {
+              if (!streamed) span.addEvent(EVENT.firstToken)
+              streamed += delta
+              await onDelta(delta)
+            },
+            cancel,
+          )
         : await openai.chat(messages)
       if (result.cancelled) {
         span.setAttribute(ATTR.streamOutcome, 'cancelled')

@@ -10,20 +10,47 @@ import { byteLength } from './respond.ts'
 import { elapsedMs, type SearchRun, startStep } from './run.ts'
 import { StreamDeadlineError, streamFailure } from './stream-errors.ts'
 
-/** Writes SSE events strictly in call order and counts the bytes sent. */
+/**
+ * Writes SSE events strictly in call order and counts the bytes sent. A client that stops reading
+ * stalls writes (the body stream has backpressure), so once the stream is given up `stop()` turns
+ * further sends into no-ops and releases the pending ones: nothing waits on a reader that is gone.
+ */
 class SseWriter {
   bytes = 0
   private chain: Promise<void> = Promise.resolve()
+  private stopped = false
+  private release: () => void = () => {}
+  private readonly released = new Promise<void>((resolve) => (this.release = resolve))
 
   constructor(private readonly stream: SSEStreamingApi) {}
 
   send(event: string, payload: unknown): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    return Promise.race([this.enqueue(event, payload), this.released])
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.release()
+  }
+
+  /** After stop(): one last event, waited for at most `maxWaitMs` (the client may not read it). */
+  last(event: string, payload: unknown, maxWaitMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))
+    return Promise.race([this.enqueue(event, payload), gaveUp]).finally(() => clearTimeout(timer))
+  }
+
+  private enqueue(event: string, payload: unknown): Promise<void> {
     const data = JSON.stringify(payload)
     this.bytes += byteLength(`event: ${event}\ndata: ${data}\n\n`)
     this.chain = this.chain.then(() => this.stream.writeSSE({ event, data }))
     return this.chain
   }
 }
+
+/** How long the `error` event may wait behind a client that reads slowly, or not at all. */
+const LAST_EVENT_WAIT_MS = 1000
 
 type Ending = { kind: 'done'; done: Completed } | { kind: 'cancelled' } | { kind: 'deadline' }
 
@@ -41,7 +68,12 @@ type Ending = { kind: 'done'; done: Completed } | { kind: 'cancelled' } | { kind
 export function streamSearch(c: Context<AppEnv>, run: SearchRun, prepared: Prepared): Response {
   const requestContext = context.active()
   const cached = prepared.kind === 'cached'
-  const span = startStep('search.respond', run, { [ATTR.cached]: cached, [ATTR.stream]: true }, requestContext)
+  const span = startStep(
+    'search.respond',
+    run,
+    { [ATTR.cached]: cached, [ATTR.stream]: true },
+    requestContext,
+  )
   const budgetMs = Math.max(0, run.deps.config.http.requestTimeoutMs - elapsedMs(run))
   let finished: () => void = () => {}
   run.background(() => new Promise<void>((resolve) => (finished = resolve)))
@@ -80,11 +112,16 @@ async function respond(
   const work = writeAnswer(writer, run, prepared, cancel.signal)
   let outcome: StreamOutcome = 'completed'
   try {
-    const ending = await Promise.race([work.then((done): Ending => ({ kind: 'done', done })), disconnected, expired])
+    const ending = await Promise.race([
+      work.then((done): Ending => ({ kind: 'done', done })),
+      disconnected,
+      expired,
+    ])
     if (ending.kind !== 'done') {
       cancel.abort()
+      writer.stop()
       // The model call is aborted and media settles on its own; wait so that no child span
-      // outlives step 11 (their writes to the closed stream are dropped).
+      // outlives step 11 (their writes are dropped).
       await work.catch(() => undefined)
     }
     if (ending.kind === 'cancelled') {
@@ -104,7 +141,10 @@ async function respond(
   } catch (error: unknown) {
     outcome = 'error'
     const failure = streamFailure(error, span)
-    await writer.send('error', { error: { code: failure.code, message: failure.message }, trace_id: run.traceId })
+    cancel.abort()
+    writer.stop()
+    const body = { error: { code: failure.code, message: failure.message }, trace_id: run.traceId }
+    await writer.last('error', body, LAST_EVENT_WAIT_MS)
   } finally {
     clearTimeout(timer)
     span.setAttributes({ [ATTR.streamOutcome]: outcome, [ATTR.responseBytes]: writer.bytes })

@@ -40,12 +40,14 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   topK: '`search.vector_search`: sources asked for.',
   resultCount: '`search.vector_search`: vectors returned.',
   contextCount: '`search.generate_answer`: passages given to the model.',
-  tokensUsed: '`search.generate_answer`: total tokens of the chat call.',
+  tokensUsed:
+    '`search.generate_answer`: total tokens of the chat call; `search.generate_embedding`: tokens of the embedding call (absent when the vector came from the cache).',
   answerLength: '`search.generate_answer`: characters in the answer.',
   answerFallback:
     '`search.generate_answer`: true when the model failed and the sources-only answer was served.',
   timeToFirstTokenMs: '`search.generate_answer` (streamed): milliseconds until the first token.',
-  stream: '`search.generate_answer`: whether the answer was streamed.',
+  stream:
+    '`search.generate_answer`: whether the answer was streamed; `true` on a streamed `search.respond` and `chat {model}`.',
   sourcesCount: '`search.build_sources`: sources kept.',
   droppedCount: '`search.build_sources`: hits dropped (below `SEARCH_MIN_SCORE` or duplicates).',
   minScore: '`search.build_sources`: the threshold applied.',

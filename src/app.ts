@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './env.ts'
 import { auth } from './middleware/auth.ts'
-import { notFound, onError } from './middleware/errors.ts'
+import { markReturned5xx, notFound, onError } from './middleware/errors.ts'
 import {
   corsFromConfig,
   deadline,
@@ -19,7 +19,7 @@ import { search } from './routes/search.ts'
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook })
-  app.use('*', traceContext)
+  app.use('*', traceContext, markReturned5xx)
   app.onError(onError)
   app.notFound(notFound)
   app.use('/api/*', corsFromConfig, limitHeaders, limitBody, requireJson, deadline)

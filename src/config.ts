@@ -57,6 +57,8 @@ const schema = z.object({
   MAX_BODY_BYTES: int(256, 10_485_760).default(HTTP_DEFAULTS.maxBodyBytes),
   MAX_BATCH_BODY_BYTES: int(256, 10_485_760).default(2_097_152),
   ALLOWED_ORIGINS: z.string().default('*'),
+  HEALTH_PROBE_TIMEOUT_MS: int(50, 10_000).default(1500),
+  HEALTH_CACHE_MS: int(0, 60_000).default(5000),
 })
 
 export interface ResolvedAppConfig {
@@ -89,6 +91,8 @@ export interface ResolvedAppConfig {
     maxBatchBodyBytes: number
     allowedOrigins: string[]
   }
+  /** `/health?deep=1`: deadline of each dependency probe, and how long a result is reused. */
+  health: { probeTimeoutMs: number; cacheMs: number }
 }
 
 export class ConfigError extends Error {
@@ -143,6 +147,7 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
         .map((o) => o.trim())
         .filter(Boolean),
     },
+    health: { probeTimeoutMs: c.HEALTH_PROBE_TIMEOUT_MS, cacheMs: c.HEALTH_CACHE_MS },
   }
 }
 

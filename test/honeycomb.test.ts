@@ -3,7 +3,15 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createBoard } from '../scripts/honeycomb-board.ts'
+import {
+  createBoard,
+  MissingColumnsError,
+  type QuerySpec,
+  queryColumns,
+  readJson,
+  type TriggerFile,
+  triggerQuery,
+} from '../scripts/honeycomb-board.ts'
 import { ATTR } from '../src/telemetry/catalogue.ts'
 
 // The parts of Honeycomb's query specification the starter queries use.
@@ -82,9 +90,11 @@ const HONEYCOMB_COLUMNS = ['name', 'duration_ms', 'error', 'trace.trace_id', 'tr
 const known = new Set<string>([...Object.values(ATTR), ...derived.map((d) => d.alias), ...HONEYCOMB_COLUMNS])
 
 describe('Honeycomb starter queries', () => {
-  it('ships the five starter queries', () => {
+  it('ships the starter queries, the two search SLO queries among them', () => {
     expect(files.sort()).toEqual([
       'cache-hit-ratio.json',
+      'search-error-rate.json',
+      'search-latency-p95.json',
       'slowest-traces.json',
       'step-latency.json',
       'tokens-by-model.json',
@@ -92,14 +102,39 @@ describe('Honeycomb starter queries', () => {
     ])
   })
 
+  it('looks at requests on the service server span, never only at trace roots', () => {
+    // A root-only filter (trace.parent_id does-not-exist) hides every request that continued a
+    // caller's traceparent: the SLO and the slowest list must count those too.
+    for (const file of ['search-latency-p95.json', 'search-error-rate.json', 'slowest-traces.json']) {
+      const { query } = readJson<{ query: QuerySpec }>(`queries/${file}`)
+      expect(query.filters, file).toContainEqual({ column: 'span.kind', op: '=', value: 'server' })
+      expect(query.filters, file).toContainEqual({ column: 'service.name', op: '=', value: 'wwmaa-backend' })
+      expect(queryColumns(query), file).not.toContain('trace.parent_id')
+    }
+  })
+
+  it('defines a trigger for each search SLO with one calculation, a threshold and recipients', () => {
+    const triggers = readJson<TriggerFile[]>('triggers.json')
+    expect(triggers.map((t) => t.query).sort()).toEqual([
+      'queries/search-error-rate.json',
+      'queries/search-latency-p95.json',
+    ])
+    for (const trigger of triggers) {
+      const query = triggerQuery(trigger)
+      querySpec.parse(query)
+      expect(query.calculations).toHaveLength(1)
+      expect(trigger.frequency).toBeGreaterThanOrEqual(60)
+      expect(trigger.time_range).toBeLessThanOrEqual(86_400)
+      expect(trigger.recipients.length).toBeGreaterThan(0)
+      for (const column of queryColumns(query)) expect(known, `${trigger.name}: ${column}`).toContain(column)
+    }
+  })
+
   it.each(files)('%s is a valid query specification over columns the Worker emits', (file) => {
     const parsed = queryFile.parse(JSON.parse(readFileSync(join(DIR, 'queries', file), 'utf8')))
-    const columns = [
-      ...(parsed.query.breakdowns ?? []),
-      ...parsed.query.calculations.flatMap((c) => ('column' in c ? [c.column] : [])),
-      ...(parsed.query.filters ?? []).map((f) => f.column),
-    ]
-    for (const column of columns) expect(known, `${file}: unknown column ${column}`).toContain(column)
+    for (const column of queryColumns(parsed.query as QuerySpec)) {
+      expect(known, `${file}: unknown column ${column}`).toContain(column)
+    }
   })
 
   it('has a board whose panels all point at shipped queries', () => {
@@ -110,53 +145,136 @@ describe('Honeycomb starter queries', () => {
   })
 })
 
-describe('honeycomb-board script', () => {
+/**
+ * A fake of the Honeycomb API endpoints the script calls, with state: columns the dataset has,
+ * derived columns and triggers that exist, and every request it received.
+ */
+function fakeHoneycomb(state: {
+  columns: string[]
+  derived: Array<{ id: string; alias: string; expression: string; description: string }>
+  triggers: Array<{ id: string; name: string }>
+}) {
   const received: Array<{
     method: string
     url: string
     key: string | undefined
     body: Record<string, unknown>
   }> = []
-  let url = ''
+  let next = 0
   const server = createServer((req, res) => {
     let raw = ''
     req.on('data', (d) => {
       raw += d
     })
     req.on('end', () => {
-      received.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        key: req.headers['x-honeycomb-team'] as string,
-        body: JSON.parse(raw),
-      })
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify({ id: `id-${received.length}` }))
+      const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}
+      const url = req.url ?? ''
+      received.push({ method: req.method ?? '', url, key: req.headers['x-honeycomb-team'] as string, body })
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(payload))
+      }
+      const alias = /^\/1\/derived_columns\/[^/?]+\?alias=(.+)$/.exec(url)?.[1]
+      if (req.method === 'GET' && url.startsWith('/1/columns/')) {
+        return send(
+          200,
+          state.columns.map((key_name) => ({ key_name })),
+        )
+      }
+      if (req.method === 'GET' && alias) {
+        const found = state.derived.find((d) => d.alias === decodeURIComponent(alias))
+        return found ? send(200, found) : send(404, { error: 'not found' })
+      }
+      if (req.method === 'GET' && url.startsWith('/1/triggers/')) return send(200, state.triggers)
+      next += 1
+      send(req.method === 'POST' ? 201 : 200, { id: `id-${next}`, ...body })
     })
   })
-  beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    const address = server.address()
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-  })
-  afterAll(() => new Promise<void>((r) => server.close(() => r())))
+  return {
+    received,
+    async start() {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+      const address = server.address()
+      return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+    },
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  }
+}
 
-  it('creates derived columns, queries, annotations and a board that links them', async () => {
-    const id = await createBoard({ apiUrl: url, apiKey: 'hc-config-key', dataset: 'wwmaa-backend' })
+const ALL_COLUMNS = [...known].filter((c) => !derived.some((d) => d.alias === c))
+
+describe('honeycomb-board script', () => {
+  let fake: ReturnType<typeof fakeHoneycomb>
+  let url = ''
+  const stale = { id: 'dc-1', alias: 'is_error', expression: 'IF($error, 2, 0)', description: 'old' }
+  beforeAll(async () => {
+    fake = fakeHoneycomb({
+      columns: ALL_COLUMNS,
+      derived: [stale],
+      triggers: [{ id: 'tr-9', name: 'Search error rate above 2 %' }],
+    })
+    url = await fake.start()
+  })
+  afterAll(() => fake.stop())
+
+  it('creates columns, queries, annotations, triggers and a board; updates what exists', async () => {
+    const result = await createBoard({ apiUrl: url, apiKey: 'hc-config-key', dataset: 'wwmaa-backend' })
+    const { received } = fake
     expect(received.every((r) => r.key === 'hc-config-key')).toBe(true)
-    expect(received.filter((r) => r.url === '/1/derived_columns/wwmaa-backend')).toHaveLength(derived.length)
-    expect(received.filter((r) => r.url === '/1/queries/wwmaa-backend')).toHaveLength(files.length)
+    expect(result.missingColumns).toEqual([])
+
+    // The stale derived column is updated in place, the others are created.
+    expect(result.derivedColumns).toEqual({
+      is_error: 'updated',
+      upstream: 'created',
+      cache_hit_num: 'created',
+    })
+    const put = received.find((r) => r.method === 'PUT' && r.url === '/1/derived_columns/wwmaa-backend/dc-1')
+    expect(put?.body).toMatchObject({ alias: 'is_error', expression: 'IF($error, 1, 0)' })
+
+    expect(received.filter((r) => r.method === 'POST' && r.url === '/1/queries/wwmaa-backend')).toHaveLength(
+      files.length,
+    )
+    // One trigger exists by name (updated), the other is new; both carry threshold and recipients.
+    expect(result.triggers).toEqual({
+      'Search p95 latency above 3 s': 'created',
+      'Search error rate above 2 %': 'updated',
+    })
+    const created = received.find((r) => r.method === 'POST' && r.url === '/1/triggers/wwmaa-backend')
+    expect(created?.body).toMatchObject({
+      name: 'Search p95 latency above 3 s',
+      threshold: { op: '>', value: 3000 },
+      frequency: 300,
+      recipients: [{ type: 'email', target: 'oncall@example.org' }],
+      query: { calculations: [{ op: 'P95', column: 'duration_ms' }], time_range: 900 },
+    })
+    expect(received.some((r) => r.method === 'PUT' && r.url === '/1/triggers/wwmaa-backend/tr-9')).toBe(true)
+
     const board = received.at(-1)
     expect(board?.url).toBe('/1/boards')
-    expect(id).toBe(`id-${received.length}`)
+    expect(result.boardId).toMatch(/^id-\d+$/)
     const panels = board?.body.panels as Array<{
       query_panel: { query_id: string; query_annotation_id: string }
     }>
     expect(panels).toHaveLength(files.length)
-    const ids = new Set(received.map((_, i) => `id-${i + 1}`))
-    for (const panel of panels) {
-      expect(ids).toContain(panel.query_panel.query_id)
-      expect(ids).toContain(panel.query_panel.query_annotation_id)
+  })
+
+  it('stops before creating anything and names the columns the dataset has not received', async () => {
+    const empty = fakeHoneycomb({ columns: ['name', 'duration_ms'], derived: [], triggers: [] })
+    const emptyUrl = await empty.start()
+    try {
+      const error = await createBoard({ apiUrl: emptyUrl, apiKey: 'k', dataset: 'fresh' }).catch(
+        (e: unknown) => e,
+      )
+      expect(error).toBeInstanceOf(MissingColumnsError)
+      const missing = (error as MissingColumnsError).missing
+      expect(missing).toContain('http.route')
+      expect(missing).toContain('span.kind')
+      expect(missing).not.toContain('duration_ms')
+      expect(missing).not.toContain('is_error')
+      expect(empty.received.every((r) => r.method === 'GET')).toBe(true)
+    } finally {
+      await empty.stop()
     }
   })
 })

@@ -26,6 +26,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders
   body: unknown
   at: number
+  /** Set when the connection closed: whether the client went away before the response ended. */
+  abandoned?: boolean
 }
 
 const CONTROL_PREFIX = '/__control'
@@ -68,7 +70,7 @@ export class FaultController {
         this.control(req, res)
         return
       }
-      this.record(req)
+      this.record(req, res)
       const fault = this.take(req.path, req.rawBody.toString('utf8'))
       if (fault) {
         if (fault.latencyMs) await sleep(fault.latencyMs)
@@ -104,10 +106,21 @@ export class FaultController {
     return fault
   }
 
-  private record(req: LocalRequest): void {
+  private record(req: LocalRequest, res: ServerResponse): void {
     const parsed = parseJson(req.rawBody)
     const body = parsed.ok ? parsed.value : req.rawBody.length ? req.rawBody.toString('utf8') : undefined
-    this.log.push({ method: req.method, path: req.path, headers: req.headers, body, at: Date.now() })
+    const entry: RecordedRequest = {
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      body,
+      at: Date.now(),
+    }
+    // Lets a test see a caller abort a call (a cancelled model stream) from the upstream's side.
+    res.once('close', () => {
+      entry.abandoned = !res.writableFinished
+    })
+    this.log.push(entry)
     if (this.log.length > MAX_RECORDED) this.log.splice(0, this.log.length - MAX_RECORDED)
   }
 

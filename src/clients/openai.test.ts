@@ -193,4 +193,41 @@ describe('OpenAiClient.chatStream', () => {
     const { openai } = client(json(500, { error: { message: 'boom' } }))
     expect(await failure(openai.chatStream([], () => {}))).toMatchObject({ failure: 'status', status: 500 })
   })
+
+  it('a cancel signal aborts the HTTP call and returns what arrived, as cancelled, not as a failure', async () => {
+    let upstreamAborted = false
+    // An upstream that sends one delta and then never ends: only the abort can stop the read.
+    const openai = new OpenAiClient({
+      baseUrl: 'http://openai.test/v1',
+      apiKey: 'sk-test-secret',
+      embeddingModel: 'text-embedding-3-small',
+      embeddingDimensions: DIMS,
+      chatModel: 'gpt-4o-mini',
+      embeddingTimeoutMs: 5000,
+      chatTimeoutMs: 5000,
+      fetch: async (_input, init) => {
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(chunk('Bow '))}\n\n`))
+            init?.signal?.addEventListener('abort', () => {
+              upstreamAborted = true
+              controller.error(init.signal?.reason)
+            })
+          },
+        })
+        return new Response(body, { headers: { 'content-type': 'text/event-stream' } })
+      },
+    })
+    const cancel = new AbortController()
+    const r = await openai.chatStream([], () => cancel.abort(), cancel.signal)
+    expect(r).toMatchObject({ text: 'Bow ', cancelled: true })
+    expect(upstreamAborted).toBe(true)
+  })
+
+  it('an already cancelled signal makes no call at all', async () => {
+    const { openai, calls } = client(json(500, {}))
+    const r = await openai.chatStream([], () => {}, AbortSignal.abort())
+    expect(r).toMatchObject({ text: '', cancelled: true })
+    expect(calls).toHaveLength(0)
+  })
 })

@@ -1,6 +1,6 @@
 import { type Span, SpanKind } from '@opentelemetry/api'
 import OpenAI from 'openai'
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions'
+import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions'
 import type { ResolvedAppConfig } from '../config.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addSpanAttributes, withSpan } from '../telemetry/helpers.ts'
@@ -27,6 +27,8 @@ export interface ChatResult {
   finishReasons: string[]
   /** Streams only: ms from the request to the first non-empty delta. */
   timeToFirstTokenMs?: number
+  /** Streams only: the caller's signal stopped the stream; `text` is what arrived before. */
+  cancelled?: boolean
 }
 
 const PROVIDER = 'openai'
@@ -118,50 +120,91 @@ export class OpenAiClient {
   /**
    * Streams the answer to `onDelta` as it arrives; resolves at the end of the stream with the
    * usage (asked for with include_usage). The span stays open until then and records time to
-   * first token. One deadline covers the whole stream, not only the response headers.
+   * first token. One deadline covers the whole stream, not only the response headers. When `cancel`
+   * fires (the client went away) the HTTP call is aborted and the partial result comes back with
+   * `cancelled: true`: a cancellation is the caller's choice, not an upstream failure.
    */
-  chatStream(messages: ChatMessage[], onDelta: (text: string) => void | Promise<void>): Promise<ChatResult> {
+  chatStream(
+    messages: ChatMessage[],
+    onDelta: (text: string) => void | Promise<void>,
+    cancel?: AbortSignal,
+  ): Promise<ChatResult> {
     const { chatModel: model, chatTimeoutMs: timeoutMs } = this.options
     return this.traced(SPAN.chat(model), 'chat', model, timeoutMs, async (span) => {
       const started = performance.now()
       span.setAttribute(ATTR.stream, true)
-      const stream = await this.sdk.chat.completions.create(
-        {
-          model,
-          messages: messages as ChatCompletionMessageParam[],
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) },
-      )
+      const deadline = AbortSignal.timeout(timeoutMs)
+      const signal = cancel ? AbortSignal.any([deadline, cancel]) : deadline
       let text = ''
       let responseModel = model
       let ttft: number | undefined
       let inputTokens = 0
       let outputTokens = 0
       const finishReasons: string[] = []
-      for await (const chunk of stream) {
-        if (chunk.model) responseModel = chunk.model
-        for (const choice of chunk.choices ?? []) {
-          const delta = choice.delta?.content
-          if (delta) {
-            ttft ??= performance.now() - started
-            text += delta
-            await onDelta(delta)
-          }
-          if (choice.finish_reason) finishReasons.push(choice.finish_reason)
-        }
-        if (chunk.usage) {
-          inputTokens = chunk.usage.prompt_tokens
-          outputTokens = chunk.usage.completion_tokens
-        }
+      const partial = (): ChatResult => {
+        span.setAttribute(ATTR.streamOutcome, 'cancelled')
+        return { text, model: responseModel, inputTokens, outputTokens, finishReasons, cancelled: true }
       }
+      if (cancel?.aborted) return partial()
+      let stream: AsyncIterable<ChatCompletionChunk>
+      try {
+        stream = await this.sdk.chat.completions.create(
+          {
+            model,
+            messages: messages as ChatCompletionMessageParam[],
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+          { timeout: timeoutMs, signal },
+        )
+      } catch (error: unknown) {
+        if (cancel?.aborted) return partial()
+        throw error
+      }
+      try {
+        await readChunks()
+      } catch (error: unknown) {
+        if (!cancel?.aborted) throw error
+      }
+      if (cancel?.aborted) return partial()
       if (finishReasons.length === 0) throw malformed('chat stream ended without a finish reason')
       const result: ChatResult = { text, model: responseModel, inputTokens, outputTokens, finishReasons }
       if (ttft !== undefined) result.timeToFirstTokenMs = Math.round(ttft)
       recordChat(span, result)
       return result
+
+      async function readChunks(): Promise<void> {
+        for await (const chunk of stream) {
+          if (cancel?.aborted) return
+          if (chunk.model) responseModel = chunk.model
+          for (const choice of chunk.choices ?? []) {
+            const delta = choice.delta?.content
+            if (delta) {
+              ttft ??= performance.now() - started
+              text += delta
+              await onDelta(delta)
+            }
+            if (choice.finish_reason) finishReasons.push(choice.finish_reason)
+          }
+          if (chunk.usage) {
+            inputTokens = chunk.usage.prompt_tokens
+            outputTokens = chunk.usage.completion_tokens
+          }
+        }
+      }
     })
+  }
+
+  /**
+   * GET /models, for `/health?deep=1`: proves the API and the key answer without spending tokens.
+   * No span of its own: the caller's probe span holds the automatic fetch span.
+   */
+  async listModels(timeoutMs: number): Promise<void> {
+    try {
+      await this.sdk.models.list({ timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) })
+    } catch (error: unknown) {
+      throw toUpstreamError(error, timeoutMs)
+    }
   }
 
   private traced<T>(

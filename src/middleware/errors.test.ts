@@ -1,10 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import { SpanStatusCode, trace } from '@opentelemetry/api'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../app.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError, UpstreamError } from '../errors.ts'
+import { memoryTracer } from '../telemetry/testing/memory-tracer.ts'
 import { TEST_ENV, testExecutionContext } from '../testing.ts'
-import { notFound, onError } from './errors.ts'
+import { markReturned5xx, notFound, onError } from './errors.ts'
 import { traceContext } from './trace-context.ts'
 
 function appThrowing(error: unknown) {
@@ -57,5 +59,56 @@ describe('error responses', () => {
       error: { code: 'not_found', message: 'No route for GET /nope' },
       trace_id: null,
     })
+  })
+})
+
+describe('the request span of a 5xx', () => {
+  const memory = memoryTracer()
+
+  /** Runs the app inside a span standing for otel-cf-workers' request span. */
+  async function rootOf(handler: (app: OpenAPIHono<AppEnv>) => void, path = '/x') {
+    memory.reset()
+    const app = new OpenAPIHono<AppEnv>()
+    app.use('*', traceContext, markReturned5xx)
+    app.onError(onError)
+    handler(app)
+    await trace.getTracer('test').startActiveSpan('request', async (span) => {
+      await app.request(path, {}, TEST_ENV, testExecutionContext())
+      span.end()
+    })
+    const root = memory.spans().find((s) => s.name.startsWith('GET') || s.name === 'request')
+    if (!root) throw new Error('no request span')
+    return root
+  }
+
+  it('is marked ERROR with the code as error.type for a thrown ApiError 503', async () => {
+    const root = await rootOf((app) =>
+      app.get('/x', () => {
+        throw new ApiError(503, 'not_configured', 'Search is not configured: check JWT_SECRET')
+      }),
+    )
+    expect(root.status.code).toBe(SpanStatusCode.ERROR)
+    expect(root.attributes).toMatchObject({
+      'error.type': 'not_configured',
+      'error.message': 'Search is not configured: check JWT_SECRET',
+    })
+  })
+
+  it('is marked ERROR with the status as error.type when a handler returns a 5xx', async () => {
+    const root = await rootOf((app) => app.get('/x', (c) => c.json({ down: true }, 502)))
+    expect(root.status.code).toBe(SpanStatusCode.ERROR)
+    expect(root.attributes['error.type']).toBe('502')
+  })
+
+  it('is never marked for a 4xx', async () => {
+    const thrown = await rootOf((app) =>
+      app.get('/x', () => {
+        throw new ApiError(429, 'rate_limited', 'Slow down')
+      }),
+    )
+    expect(thrown.status.code).toBe(SpanStatusCode.UNSET)
+    expect(thrown.attributes['error.type']).toBeUndefined()
+    const returned = await rootOf((app) => app.get('/x', (c) => c.json({}, 404)))
+    expect(returned.status.code).toBe(SpanStatusCode.UNSET)
   })
 })

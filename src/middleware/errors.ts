@@ -1,5 +1,6 @@
-import { SpanStatusCode } from '@opentelemetry/api'
+import type { Span } from '@opentelemetry/api'
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../env.ts'
@@ -27,16 +28,32 @@ export function errorResponse(
 }
 
 /**
- * Every error leaves as `{error: {code, message}, trace_id}`. Server-side failures mark the request
- * span as an error (so the tail sampler keeps the trace) and never echo internals to the client.
+ * Marks the request span as a server failure: status ERROR, `error.type`, `error.message` and the
+ * exception event. The tail sampler keeps every trace marked so, whatever the sampling ratio, so
+ * the trace id a client quotes from a 5xx always leads somewhere. Never called for a 4xx: bad input
+ * is the caller's fault, not an incident.
+ */
+export function markServerError(span: Span | undefined, error: unknown, type: string): void {
+  if (!span) return
+  setSpanError(error, span, type)
+  marked.add(span)
+}
+
+const marked = new WeakSet<Span>()
+
+/**
+ * Every error leaves as `{error: {code, message}, trace_id}`. Any status >= 500 marks the request
+ * span, whatever threw it (ApiError, UpstreamError, HTTPException or a bug); internals of a bug are
+ * never echoed to the client.
  */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const root = c.get('rootSpan')
   if (err instanceof ApiError) {
+    if (err.status >= 500) markServerError(root, err, err.code)
     return errorResponse(c, err.status as ContentfulStatusCode, err.code, err.message, err.headers)
   }
   if (err instanceof UpstreamError) {
-    setSpanError(err, root, err.name)
+    markServerError(root, err, err.name)
     root?.setAttribute(ATTR.errorUpstream, err.upstream)
     const message =
       err.failure === 'timeout'
@@ -46,10 +63,11 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode
-    if (status >= 500) root?.setStatus({ code: SpanStatusCode.ERROR, message: err.message })
-    return errorResponse(c, status, DEFAULT_CODES[status] ?? 'error', err.message || 'Request failed')
+    const code = DEFAULT_CODES[status] ?? 'error'
+    if (status >= 500) markServerError(root, err, code)
+    return errorResponse(c, status, code, err.message || 'Request failed')
   }
-  setSpanError(err, root)
+  markServerError(root, err, err instanceof Error ? err.name : 'Error')
   console.error(`[error] ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack : String(err)}`)
   return errorResponse(
     c,
@@ -58,6 +76,19 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     'An unexpected error occurred. Quote the trace id when reporting it.',
   )
 }
+
+/**
+ * The net under onError: a handler that *returns* a 5xx (no exception) marks the request span too,
+ * with the status as `error.type` (the semconv fallback when there is no error class).
+ */
+export const markReturned5xx = createMiddleware<AppEnv>(async (c, next) => {
+  await next()
+  const status = c.res.status
+  const root = c.get('rootSpan')
+  if (status >= 500 && c.error === undefined && root && !marked.has(root)) {
+    markServerError(root, new Error(`HTTP ${status}`), String(status))
+  }
+})
 
 export const notFound: NotFoundHandler<AppEnv> = (c) => {
   c.set('unmatched', true)

@@ -1,13 +1,24 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import { appConfigState } from '../config.ts'
 import type { AppEnv } from '../env.ts'
+import { type DeepHealth, deepHealth } from '../health/deep.ts'
+import { markServerError } from '../middleware/errors.ts'
+import { defaultHook } from '../middleware/validation.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
 
+const DependencySchema = z.object({
+  status: z.enum(['up', 'down']),
+  required: z.boolean(),
+  latency_ms: z.number(),
+  error: z.string().optional(),
+})
+
 const HealthSchema = z
   .object({
-    status: z.enum(['healthy', 'degraded']),
+    status: z.enum(['healthy', 'degraded', 'unhealthy']),
     version: z.string(),
     environment: z.string(),
     debug: z.boolean(),
@@ -20,6 +31,12 @@ const HealthSchema = z
       error: z.string().optional(),
     }),
     config: z.object({ ok: z.boolean(), problems: z.array(z.string()).optional() }),
+    dependencies: z
+      .object({ zerodb: DependencySchema, openai: DependencySchema, upstash: DependencySchema })
+      .optional()
+      .openapi({ description: 'With `deep=1` only' }),
+    checked_at: z.string().optional(),
+    cached: z.boolean().optional(),
   })
   .openapi('Health')
 
@@ -27,45 +44,86 @@ const route = createRoute({
   method: 'get',
   path: '/health',
   tags: ['ops'],
-  summary: 'Liveness and configuration report (never shows a secret)',
+  summary: 'Liveness, configuration and (with deep=1) dependency report; never shows a secret',
+  request: {
+    query: z.object({
+      deep: z.enum(['1', 'true', '0', 'false']).optional().openapi({
+        description:
+          'Probe ZeroDB, OpenAI and Upstash in parallel (HEALTH_PROBE_TIMEOUT_MS each; results reused for HEALTH_CACHE_MS)',
+      }),
+    }),
+  },
   responses: {
     200: { description: 'Service status', content: { 'application/json': { schema: HealthSchema } } },
+    503: {
+      description: 'deep=1: a required dependency (ZeroDB, OpenAI) is down, or the configuration is invalid',
+      content: { 'application/json': { schema: HealthSchema } },
+    },
   },
 })
 
-export const health = new OpenAPIHono<AppEnv>().openapi(route, (c) => {
+/**
+ * Plain `/health` reads configuration only: no I/O, cheap enough for a load balancer to poll.
+ * `deep=1` adds the dependency probes; Upstash is optional, as search fails open without it.
+ */
+export const health = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(route, async (c) => {
   const tracing = telemetryState(c.env)
   const app = appConfigState(c.env)
+  const wantsDeep = c.req.valid('query').deep === '1' || c.req.valid('query').deep === 'true'
+  const deep = wantsDeep && app.ok ? await deepHealth(app.config) : undefined
+  const status = overall(tracing.ok && app.ok, wantsDeep && !app.ok, deep)
   // Written through the active span: proves to the e2e suite that it is the request span here.
-  addSpanAttributes({ [ATTR.healthStatus]: tracing.ok && app.ok ? 'healthy' : 'degraded' })
+  addSpanAttributes({
+    [ATTR.healthStatus]: status,
+    [ATTR.healthDeep]: wantsDeep,
+    [ATTR.healthCached]: deep?.cached,
+  })
+  const body = { ...report(c, tracing, app), status, ...deep }
+  if (status !== 'unhealthy') return c.json(body, 200)
+  const down = deep
+    ? Object.entries(deep.dependencies)
+        .filter(([, d]) => d.required && d.status === 'down')
+        .map(([name]) => name)
+    : []
+  const reason = down.length > 0 ? `required dependency down: ${down.join(', ')}` : 'configuration invalid'
+  markServerError(c.get('rootSpan'), new Error(reason), 'health_unhealthy')
+  return c.json(body, 503)
+})
+
+function overall(ok: boolean, unconfigured: boolean, deep: DeepHealth | undefined) {
+  if (unconfigured || deep?.down === 'required') return 'unhealthy' as const
+  return ok && deep?.down !== 'optional' ? ('healthy' as const) : ('degraded' as const)
+}
+
+function report(
+  c: Context<AppEnv>,
+  tracing: ReturnType<typeof telemetryState>,
+  app: ReturnType<typeof appConfigState>,
+) {
   const environment = tracing.ok
     ? tracing.config.environment
     : (c.env.OTEL_DEPLOYMENT_ENVIRONMENT ?? 'development')
-  return c.json(
-    {
-      status: tracing.ok && app.ok ? ('healthy' as const) : ('degraded' as const),
-      version: tracing.ok ? tracing.config.serviceVersion : 'unknown',
-      environment,
-      debug: app.ok ? app.config.debug : environment === 'development',
-      tracing: tracing.ok
-        ? {
-            enabled: tracing.config.enabled,
-            service_name: tracing.config.serviceName,
-            exporter_type: tracing.config.exporterType,
-            sampler: tracing.config.enabled ? tracing.config.sampler : null,
-            sampler_ratio: tracing.config.enabled ? tracing.config.samplerRatio : null,
-          }
-        : {
-            enabled: false,
-            service_name: c.env.OTEL_SERVICE_NAME ?? 'wwmaa-backend',
-            exporter_type: 'none',
-            sampler: null,
-            sampler_ratio: null,
-            // The message names the variable and the rule, never a header or key value.
-            error: tracing.error.message,
-          },
-      config: app.ok ? { ok: true } : { ok: false, problems: app.error.problems },
-    },
-    200,
-  )
-})
+  return {
+    version: tracing.ok ? tracing.config.serviceVersion : 'unknown',
+    environment,
+    debug: app.ok ? app.config.debug : environment === 'development',
+    tracing: tracing.ok
+      ? {
+          enabled: tracing.config.enabled,
+          service_name: tracing.config.serviceName,
+          exporter_type: tracing.config.exporterType,
+          sampler: tracing.config.enabled ? tracing.config.sampler : null,
+          sampler_ratio: tracing.config.enabled ? tracing.config.samplerRatio : null,
+        }
+      : {
+          enabled: false,
+          service_name: c.env.OTEL_SERVICE_NAME ?? 'wwmaa-backend',
+          exporter_type: 'none',
+          sampler: null,
+          sampler_ratio: null,
+          // The message names the variable and the rule, never a header or key value.
+          error: tracing.error.message,
+        },
+    config: app.ok ? { ok: true } : { ok: false, problems: app.error.problems },
+  }
+}

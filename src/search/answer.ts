@@ -11,18 +11,22 @@ export interface AnswerOutcome {
   answer: string
   /** The model failed and the answer lists the sources instead. Not cached. */
   fallback: boolean
+  /** The client went away mid-stream and the model call was aborted: nothing is cached or sent. */
+  cancelled?: boolean
 }
 
 /**
  * Step 6. Grounded answer from the model, streamed to `onDelta` when given. Any model failure
  * (status, timeout, broken stream) becomes a fallback answer listing the sources: the span is an
- * error, the request stays 200. With a stream, whatever was already sent is kept.
+ * error, the request stays 200. With a stream, whatever was already sent is kept; a `cancel` signal
+ * (client gone) stops the model without a fallback and without marking anything as an error.
  */
 export function generateAnswer(
   run: SearchRun,
   question: string,
   sources: RankedSource[],
   onDelta?: (text: string) => Promise<void>,
+  cancel?: AbortSignal,
 ): Promise<AnswerOutcome> {
   const { openai } = run.deps
   const attributes = {
@@ -35,12 +39,20 @@ export function generateAnswer(
     let streamed = ''
     try {
       const result: ChatResult = onDelta
-        ? await openai.chatStream(messages, async (delta) => {
-            if (!streamed) span.addEvent(EVENT.firstToken)
-            streamed += delta
-            await onDelta(delta)
-          })
+        ? await openai.chatStream(
+            messages,
+            async (delta) => {
+              if (!streamed) span.addEvent(EVENT.firstToken)
+              streamed += delta
+              await onDelta(delta)
+            },
+            cancel,
+          )
         : await openai.chat(messages)
+      if (result.cancelled) {
+        span.setAttribute(ATTR.streamOutcome, 'cancelled')
+        return { answer: result.text, fallback: false, cancelled: true }
+      }
       record(span, result.text, false)
       addSpanAttributes(
         {

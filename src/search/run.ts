@@ -1,6 +1,6 @@
-import type { Span } from '@opentelemetry/api'
+import type { Context, Span } from '@opentelemetry/api'
 import { ATTR, SEARCH_STEPS, type SearchStep } from '../telemetry/catalogue.ts'
-import { addUserContext, type UserContext, withSpan } from '../telemetry/helpers.ts'
+import { addUserContext, startSpan, type UserContext, withSpan } from '../telemetry/helpers.ts'
 import type { SearchDeps } from './deps.ts'
 
 /** One search request: what every step needs besides its own input. */
@@ -32,6 +32,19 @@ export function step<T>(
     addUserContext(run.user, span)
     return fn(span)
   })
+}
+
+/** The same step span, started now and ended by the caller (a stream's step 11 lasts the stream). */
+export function startStep(
+  name: SearchStep,
+  run: Pick<SearchRun, 'user'>,
+  attributes: Record<string, unknown>,
+  ctx: Context,
+): Span {
+  const number = SEARCH_STEPS.indexOf(name) + 1
+  const span = startSpan(name, { attributes: { [ATTR.step]: number, ...attributes } }, ctx)
+  addUserContext(run.user, span)
+  return span
 }
 
 export const elapsedMs = (run: Pick<SearchRun, 'startedAt'>) => Math.round(performance.now() - run.startedAt)

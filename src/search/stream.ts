@@ -1,23 +1,47 @@
-import { context } from '@opentelemetry/api'
+import { context, type Span } from '@opentelemetry/api'
 import type { Context } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../env.ts'
-import { ATTR } from '../telemetry/catalogue.ts'
-import { setSpanError } from '../telemetry/helpers.ts'
+import { ATTR, type StreamOutcome } from '../telemetry/catalogue.ts'
 import { generateAnswer } from './answer.ts'
 import { attachMedia } from './attach-media.ts'
 import { type Completed, finishInBackground, type Prepared, publicSource, toResult } from './pipeline.ts'
 import { byteLength } from './respond.ts'
-import { elapsedMs, type SearchRun, step } from './run.ts'
+import { elapsedMs, type SearchRun, startStep } from './run.ts'
+import { StreamDeadlineError, streamFailure } from './stream-errors.ts'
 
-/** Writes SSE events strictly in call order and counts the bytes sent. */
+/**
+ * Writes SSE events strictly in call order and counts the bytes sent. A client that stops reading
+ * stalls writes (the body stream has backpressure), so once the stream is given up `stop()` turns
+ * further sends into no-ops and releases the pending ones: nothing waits on a reader that is gone.
+ */
 class SseWriter {
   bytes = 0
   private chain: Promise<void> = Promise.resolve()
+  private stopped = false
+  private release: () => void = () => {}
+  private readonly released = new Promise<void>((resolve) => (this.release = resolve))
 
   constructor(private readonly stream: SSEStreamingApi) {}
 
   send(event: string, payload: unknown): Promise<void> {
+    if (this.stopped) return Promise.resolve()
+    return Promise.race([this.enqueue(event, payload), this.released])
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.release()
+  }
+
+  /** After stop(): one last event, waited for at most `maxWaitMs` (the client may not read it). */
+  last(event: string, payload: unknown, maxWaitMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))
+    return Promise.race([this.enqueue(event, payload), gaveUp]).finally(() => clearTimeout(timer))
+  }
+
+  private enqueue(event: string, payload: unknown): Promise<void> {
     const data = JSON.stringify(payload)
     this.bytes += byteLength(`event: ${event}\ndata: ${data}\n\n`)
     this.chain = this.chain.then(() => this.stream.writeSSE({ event, data }))
@@ -25,85 +49,146 @@ class SseWriter {
   }
 }
 
+/** How long the `error` event may wait behind a client that reads slowly, or not at all. */
+const LAST_EVENT_WAIT_MS = 1000
+
+type Ending = { kind: 'done'; done: Completed } | { kind: 'cancelled' } | { kind: 'deadline' }
+
 /**
  * The SSE variant of the response: `sources`, then `media`, then `delta`s as the model writes,
- * then `done` (latency, cached, trace id, related queries). Steps 6 and 8 still run side by side;
- * deltas that arrive before the media event are held back so the event order is fixed. The
- * returned Response is sent at once; a waitUntil promise keeps the trace open until the stream ends.
+ * then `done` (latency, cached, trace id, related queries), or `error` ({error:{code,message},
+ * trace_id}) when the stream cannot finish.
+ *
+ * The request span ends when the headers go out, so step 11 (`search.respond`) is started here and
+ * ends with the stream: the trace's duration is the one the client lived through, the tail sampler
+ * sees it, and a failure mid-stream marks a span that is still open. A waitUntil promise keeps the
+ * isolate (and the trace's export) alive until then. The stream keeps the request deadline
+ * (REQUEST_TIMEOUT_MS from the request's start); a client that disconnects aborts the model call.
  */
 export function streamSearch(c: Context<AppEnv>, run: SearchRun, prepared: Prepared): Response {
   const requestContext = context.active()
+  const cached = prepared.kind === 'cached'
+  const span = startStep(
+    'search.respond',
+    run,
+    { [ATTR.cached]: cached, [ATTR.stream]: true },
+    requestContext,
+  )
+  const budgetMs = Math.max(0, run.deps.config.http.requestTimeoutMs - elapsedMs(run))
   let finished: () => void = () => {}
   run.background(() => new Promise<void>((resolve) => (finished = resolve)))
-  return streamSSE(
-    c,
-    (stream) =>
-      context.with(requestContext, async () => {
-        try {
-          await writeEvents(new SseWriter(stream), run, prepared)
-        } finally {
-          finished()
-        }
-      }),
-    async (error, stream) => {
-      setSpanError(error, c.get('rootSpan'))
-      await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: { code: 'internal_error' } }) })
-      finished()
-    },
+  return streamSSE(c, (stream) =>
+    context.with(requestContext, async () => {
+      try {
+        await respond(stream, c.req.raw.signal, run, prepared, span, budgetMs)
+      } finally {
+        span.end()
+        finished()
+      }
+    }),
   )
 }
 
-async function writeEvents(writer: SseWriter, run: SearchRun, prepared: Prepared): Promise<void> {
-  let done: Completed
+async function respond(
+  stream: SSEStreamingApi,
+  requestSignal: AbortSignal | undefined,
+  run: SearchRun,
+  prepared: Prepared,
+  span: Span,
+  budgetMs: number,
+): Promise<void> {
+  const writer = new SseWriter(stream)
+  const cancel = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  // Workerd cancels the response body when the client goes away; newer runtimes also abort the
+  // request's signal. Either one ends the stream.
+  const disconnected = new Promise<Ending>((resolve) => {
+    stream.onAbort(() => resolve({ kind: 'cancelled' }))
+    requestSignal?.addEventListener('abort', () => resolve({ kind: 'cancelled' }))
+  })
+  const expired = new Promise<Ending>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'deadline' }), budgetMs)
+  })
+  const work = writeAnswer(writer, run, prepared, cancel.signal)
+  let outcome: StreamOutcome = 'completed'
+  try {
+    const ending = await Promise.race([
+      work.then((done): Ending => ({ kind: 'done', done })),
+      disconnected,
+      expired,
+    ])
+    if (ending.kind !== 'done') {
+      cancel.abort()
+      writer.stop()
+      // The model call is aborted and media settles on its own; wait so that no child span
+      // outlives step 11 (their writes are dropped).
+      await work.catch(() => undefined)
+    }
+    if (ending.kind === 'cancelled') {
+      outcome = 'cancelled'
+      return
+    }
+    if (ending.kind === 'deadline') throw new StreamDeadlineError(run.deps.config.http.requestTimeoutMs)
+    const latencyMs = elapsedMs(run)
+    await writer.send('done', {
+      latency_ms: latencyMs,
+      cached: prepared.kind === 'cached',
+      trace_id: run.traceId,
+      related_queries: ending.done.result.related_queries,
+    })
+    span.setAttribute(ATTR.latencyMs, latencyMs)
+    finishInBackground(run, prepared, ending.done, latencyMs)
+  } catch (error: unknown) {
+    outcome = 'error'
+    const failure = streamFailure(error, span)
+    cancel.abort()
+    writer.stop()
+    const body = { error: { code: failure.code, message: failure.message }, trace_id: run.traceId }
+    await writer.last('error', body, LAST_EVENT_WAIT_MS)
+  } finally {
+    clearTimeout(timer)
+    span.setAttributes({ [ATTR.streamOutcome]: outcome, [ATTR.responseBytes]: writer.bytes })
+  }
+}
+
+/** Everything up to the last delta; steps 6 and 8 still run side by side. */
+async function writeAnswer(
+  writer: SseWriter,
+  run: SearchRun,
+  prepared: Prepared,
+  cancel: AbortSignal,
+): Promise<Completed> {
   if (prepared.kind !== 'fresh') {
     const { result } = prepared
     await writer.send('sources', { sources: result.sources })
     await writer.send('media', result.media)
     await writer.send('delta', { text: result.answer })
-    done = { result }
-  } else {
-    await writer.send('sources', { sources: prepared.sources.map(publicSource) })
-    let mediaSent = false
-    const held: string[] = []
-    const onDelta = async (text: string) => {
-      if (!mediaSent) held.push(text)
-      else await writer.send('delta', { text })
-    }
-    const [answer, media] = await Promise.all([
-      generateAnswer(run, prepared.normalized, prepared.sources, onDelta),
-      attachMedia(run, prepared.sources).then(async (outcome) => {
-        // Queued synchronously, so no delta can slip between the media event and the held ones.
-        const queued = [
-          writer.send('media', outcome.media),
-          ...held.splice(0).map((text) => writer.send('delta', { text })),
-        ]
-        mediaSent = true
-        await Promise.all(queued)
-        return outcome
-      }),
-    ])
-    done = {
-      result: toResult(prepared, answer.answer, media.media.videos, media.media.images),
-      answer,
-      media,
-    }
+    return { result }
   }
-  const cached = prepared.kind === 'cached'
-  const latencyMs = await step(
-    'search.respond',
-    run,
-    { [ATTR.cached]: cached, [ATTR.stream]: true },
-    async (span) => {
-      const latency = elapsedMs(run)
-      await writer.send('done', {
-        latency_ms: latency,
-        cached,
-        trace_id: run.traceId,
-        related_queries: done.result.related_queries,
-      })
-      span.setAttributes({ [ATTR.responseBytes]: writer.bytes, [ATTR.latencyMs]: latency })
-      return latency
-    },
-  )
-  finishInBackground(run, prepared, done, latencyMs)
+  await writer.send('sources', { sources: prepared.sources.map(publicSource) })
+  let mediaSent = false
+  const held: string[] = []
+  // Deltas that arrive before the media event are held back so the event order is fixed.
+  const onDelta = async (text: string) => {
+    if (!mediaSent) held.push(text)
+    else await writer.send('delta', { text })
+  }
+  const [answer, media] = await Promise.all([
+    generateAnswer(run, prepared.normalized, prepared.sources, onDelta, cancel),
+    attachMedia(run, prepared.sources).then(async (outcome) => {
+      // Queued synchronously, so no delta can slip between the media event and the held ones.
+      const queued = [
+        writer.send('media', outcome.media),
+        ...held.splice(0).map((text) => writer.send('delta', { text })),
+      ]
+      mediaSent = true
+      await Promise.all(queued)
+      return outcome
+    }),
+  ])
+  return {
+    result: toResult(prepared, answer.answer, media.media.videos, media.media.images),
+    answer,
+    media,
+  }
 }

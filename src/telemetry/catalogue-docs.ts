@@ -48,20 +48,23 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   topK: '`search.vector_search`: sources asked for.',
   resultCount: '`search.vector_search`: vectors returned.',
   contextCount: '`search.generate_answer`: passages given to the model.',
-  tokensUsed: '`search.generate_answer`: total tokens of the chat call.',
+  tokensUsed:
+    '`search.generate_answer`: total tokens of the chat call; `search.generate_embedding`: tokens of the embedding call (absent when the vector came from the cache).',
   answerLength: '`search.generate_answer`: characters in the answer.',
   answerFallback:
     '`search.generate_answer`: true when the model failed and the sources-only answer was served.',
   timeToFirstTokenMs: '`search.generate_answer` (streamed): milliseconds until the first token.',
-  stream: '`search.generate_answer`: whether the answer was streamed.',
+  stream:
+    '`search.generate_answer`: whether the answer was streamed; `true` on a streamed `search.respond` and `chat {model}`.',
   sourcesCount: '`search.build_sources`: sources kept.',
   droppedCount: '`search.build_sources`: hits dropped (below `SEARCH_MIN_SCORE` or duplicates).',
   minScore: '`search.build_sources`: the threshold applied.',
   videosCount: '`search.attach_media`: videos attached (≤ 5).',
   imagesCount: '`search.attach_media`: images attached (≤ 5).',
-  latencyMs: '`search.log_query`: the request’s latency as logged.',
+  latencyMs:
+    '`search.respond` and `search.log_query`: the request’s latency as the client saw it (for a stream, until `done`); `health.check.*`: the probe’s.',
   cached: '`search.log_query`: whether the answer was cached.',
-  responseBytes: '`search.respond`: size of the JSON response.',
+  responseBytes: '`search.respond`: size of the JSON response, or of every SSE event sent.',
   bypassCache: '`search.cache_check`: the client asked to skip the cache read.',
   sourceType: '`search.vector_search`: the `filters.source_type` applied.',
   rateLimitFailOpen: '`search.rate_limit`: Upstash failed and the request was let through.',
@@ -97,9 +100,16 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   idempotencyOutcome: '`documents.create`: `new`, `replayed` or `conflict` for an `Idempotency-Key`.',
   corpusVersion: '`documents.*`: the corpus version after the write (part of every search cache key).',
   corpusBumpFailed: '`documents.*`: the corpus version could not be bumped (cached answers expire by TTL).',
-  healthStatus: '`GET /health`: `healthy` or `degraded`.',
   telemetryDroppedTraces:
     'Local root of an exported trace: traces the span processor dropped, unexported, since the previous export because more than 128 were held at once.',
+  healthStatus: '`GET /health`: `healthy`, `degraded` or (deep, 503) `unhealthy`.',
+  streamOutcome:
+    '`search.respond` (streamed): `completed`, `cancelled` (client went away) or `error`; `cancelled` also on the aborted `chat {model}` and `search.generate_answer`.',
+  healthDeep: '`GET /health`: whether `deep=1` asked for the dependency probes.',
+  healthCached: '`GET /health` (deep): the dependency report came from the cache (`HEALTH_CACHE_MS`).',
+  healthDependency: '`health.check.*`: the dependency probed (`zerodb`, `openai`, `upstash`).',
+  healthDependencyStatus: '`health.check.*`: `up` or `down`.',
+  healthRequired: '`health.check.*`: whether the dependency being down makes `/health?deep=1` answer 503.',
 }
 
 export interface SpanDoc {
@@ -121,7 +131,8 @@ const STEP_MEANINGS: Record<SearchStep, string> = {
   'search.attach_media': 'One `query_documents` on table `media` for the sources’ videos and images.',
   'search.cache_write': 'Stores the answer after the response (waitUntil).',
   'search.log_query': 'Writes a `search_queries` row after the response (waitUntil).',
-  'search.respond': 'Builds the JSON body.',
+  'search.respond':
+    'Builds the JSON body; for a stream, starts when the headers go out and ends with the last event.',
 }
 
 const ZERODB_MEANINGS: Record<ZeroDbOperation, string> = {
@@ -135,7 +146,7 @@ const ZERODB_MEANINGS: Record<ZeroDbOperation, string> = {
   update_document: 'PUT /database/tables/{table}/rows/{id}',
   delete_document: 'DELETE /database/tables/{table}/rows/{id}',
   query_documents: 'POST /database/tables/{table}/query',
-  list_tables: 'GET /database/tables (setup and the live check)',
+  list_tables: 'GET /database/tables (setup, the live check and the `/health?deep=1` probe)',
   create_table: 'POST /database/tables (setup and the live check)',
 }
 
@@ -198,6 +209,13 @@ export function spanDocs(
       meaning: 'One Upstash REST command (or pipeline). There is no separate `fetch` span.',
     },
     {
+      name: 'health.check.{zerodb,openai,upstash}',
+      kind: 'client',
+      parent: 'request span (`GET /health?deep=1`)',
+      meaning:
+        'One dependency probe (ZeroDB `GET /tables`, OpenAI `GET /models`, Upstash `PING`), all three in parallel.',
+    },
+    {
       name: 'redis.search_lookup',
       kind: 'client',
       parent: '`search.rate_limit`',
@@ -210,7 +228,7 @@ export function spanDocs(
 export const EVENT_DOCS: Record<keyof typeof import('./catalogue.ts').EVENT, string> = {
   rateLimitFailOpen: 'On `search.rate_limit` when Upstash failed and the request was let through.',
   cacheFailOpen: 'On `search.cache_check` when Upstash failed and the cache was skipped.',
-  firstToken: 'On the streamed `chat {model}` span when the first token arrived.',
+  firstToken: 'On the streamed `search.generate_answer` span when the first token arrived.',
   answerFallback: 'On `search.generate_answer` when the sources-only answer replaced the model’s.',
   httpRetry:
     'On a client span before each retry: `retry.count` and the last attempt’s status or `error.type`.',

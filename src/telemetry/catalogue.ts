@@ -62,6 +62,7 @@ export const SPAN = {
   chat: (model: string) => `chat ${model}`,
   cache: (operation: CacheOperation) => `redis.${operation}` as const,
   documents: (operation: DocumentOperation) => `documents.${operation}` as const,
+  healthCheck: (dependency: HealthDependency) => `health.check.${dependency}` as const,
 } as const
 
 export const ZERODB_OPERATIONS = [
@@ -83,6 +84,11 @@ export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr', 'set_nx', 'de
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
 export const DOCUMENT_OPERATIONS = ['create', 'update', 'delete', 'get', 'list', 'batch', 'rollback'] as const
 export type DocumentOperation = (typeof DOCUMENT_OPERATIONS)[number]
+/** The dependencies `/health?deep=1` probes, each in a `health.check.{dependency}` span. */
+export const HEALTH_DEPENDENCIES = ['zerodb', 'openai', 'upstash'] as const
+export type HealthDependency = (typeof HEALTH_DEPENDENCIES)[number]
+/** How a streamed answer ended: on `search.respond` (stream) and on a cancelled `chat {model}`. */
+export type StreamOutcome = 'completed' | 'cancelled' | 'error'
 
 export const ATTR = {
   // Resource
@@ -186,6 +192,13 @@ export const ATTR = {
   healthStatus: 'health.status',
   // Telemetry itself
   telemetryDroppedTraces: 'telemetry.dropped_traces',
+  // Streaming, deep health (issue 13)
+  streamOutcome: 'stream.outcome',
+  healthDeep: 'health.deep',
+  healthCached: 'health.cached',
+  healthDependency: 'health.dependency',
+  healthDependencyStatus: 'health.dependency.status',
+  healthRequired: 'health.required',
 } as const
 
 /** Span event names. */

@@ -49,6 +49,18 @@ export function withSpan<T>(
   )
 }
 
+/**
+ * Starts a span that the caller ends, for work that outlives the function that starts it (a
+ * streamed response). Not made active: pass `trace.setSpan(ctx, span)` to run work under it.
+ */
+export function startSpan(name: string, options: SpanOptions = {}, ctx: Context = context.active()): Span {
+  return tracer().startSpan(
+    name,
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes: toAttributes(options.attributes ?? {}) },
+    ctx,
+  )
+}
+
 /** Wraps a function so that every call runs in a span of the given name. */
 export function traceFunction<A extends unknown[], R>(
   name: string,

@@ -5,8 +5,15 @@ import { describe, expect, it } from 'vitest'
 import type { SAMPLERS } from './config.ts'
 import { createHeadSampler, createTailSampler, keepReason } from './sampling.ts'
 
-function traceOf(options: { sampled: boolean; error?: 'root' | 'child'; durationMs?: number }): LocalTrace {
-  const span = (status: SpanStatusCode) =>
+function traceOf(options: {
+  sampled: boolean
+  error?: 'root' | 'child'
+  durationMs?: number
+  childEndsAtMs?: number
+}): LocalTrace {
+  const hr = (ms: number): [number, number] => [Math.floor(ms / 1000), (ms % 1000) * 1e6]
+  const rootMs = options.durationMs ?? 5
+  const span = (status: SpanStatusCode, endMs: number) =>
     ({
       spanContext: () => ({
         traceId: 'a'.repeat(32),
@@ -14,10 +21,16 @@ function traceOf(options: { sampled: boolean; error?: 'root' | 'child'; duration
         traceFlags: options.sampled ? 1 : 0,
       }),
       status: { code: status },
-      duration: [Math.floor((options.durationMs ?? 5) / 1000), ((options.durationMs ?? 5) % 1000) * 1e6],
+      startTime: hr(1_000_000),
+      endTime: hr(1_000_000 + endMs),
+      ended: true,
+      duration: hr(endMs),
     }) as unknown as LocalTrace['localRootSpan']
-  const root = span(options.error === 'root' ? SpanStatusCode.ERROR : SpanStatusCode.UNSET)
-  const child = span(options.error === 'child' ? SpanStatusCode.ERROR : SpanStatusCode.UNSET)
+  const root = span(options.error === 'root' ? SpanStatusCode.ERROR : SpanStatusCode.UNSET, rootMs)
+  const child = span(
+    options.error === 'child' ? SpanStatusCode.ERROR : SpanStatusCode.UNSET,
+    options.childEndsAtMs ?? rootMs,
+  )
   return { traceId: 'a'.repeat(32), localRootSpan: root, spans: [root, child] }
 }
 
@@ -74,6 +87,11 @@ describe('tail sampler', () => {
     expect(tail(traceOf({ sampled: false }))).toBe(false)
     expect(tail(traceOf({ sampled: false, error: 'root' }))).toBe(true)
     expect(keepReason(traceOf({ sampled: false, error: 'child' }), 2000)).toBe('error')
+  })
+
+  it('counts a span that ends after the request span (a stream) in the trace duration', () => {
+    expect(keepReason(traceOf({ sampled: false, durationMs: 40, childEndsAtMs: 2600 }), 2000)).toBe('slow')
+    expect(keepReason(traceOf({ sampled: false, durationMs: 40, childEndsAtMs: 900 }), 2000)).toBe('dropped')
   })
 
   it('keeps a trace slower than OTEL_SLOW_TRACE_MS', () => {

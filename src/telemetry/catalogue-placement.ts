@@ -1,0 +1,179 @@
+/**
+ * Which attributes each span carries: `always` on every such span of a request that succeeded,
+ * `sometimes` when the condition in ATTR_DOCS applies (a failure, a fallback, a stream, a flag).
+ * Any span that fails also carries `error.type` and `error.message`. Rendered into the tracing
+ * guide, and test/tracing-guide.test.ts checks real traces against it both ways. Not imported by
+ * the Worker: it costs the bundle nothing.
+ */
+import {
+  ATTR,
+  CACHE_OPERATIONS,
+  DOCUMENT_OPERATIONS,
+  HEALTH_DEPENDENCIES,
+  SEARCH_STEPS,
+  ZERODB_OPERATIONS,
+} from './catalogue.ts'
+
+type Key = keyof typeof ATTR
+interface Rule {
+  always: Key[]
+  sometimes?: Key[]
+}
+export interface Placement {
+  /** The catalogue's name for the span (a pattern for per-model or per-dependency names). */
+  name: string
+  always: string[]
+  sometimes: string[]
+}
+
+const USER: Key[] = ['userId', 'userRole']
+const FAILED: Key[] = ['errorType', 'errorMessage']
+const ROOT = '{METHOD} {route}'
+const HEALTH_ROOT = 'GET /health'
+
+const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
+  'search.normalize': { always: ['queryLength', 'normalizedQueryLength'] },
+  'search.rate_limit': {
+    always: ['rateLimitKeyType', 'rateLimitAllowed', 'rateLimitRemaining', 'rateLimitLimit'],
+    sometimes: ['rateLimitFailOpen'],
+  },
+  'search.cache_check': { always: ['bypassCache', 'cacheHit'], sometimes: ['cacheFailOpen'] },
+  'search.generate_embedding': {
+    always: ['model', 'embeddingCacheHit', 'embeddingDimensions'],
+    sometimes: ['tokensUsed', 'query'],
+  },
+  'search.vector_search': {
+    always: ['topK', 'embeddingDimension', 'resultCount'],
+    sometimes: ['sourceType'],
+  },
+  'search.generate_answer': {
+    always: ['model', 'contextCount', 'stream', 'answerLength', 'answerFallback', 'tokensUsed'],
+    sometimes: ['timeToFirstTokenMs', 'errorUpstream', 'streamOutcome'],
+  },
+  'search.build_sources': { always: ['topK', 'minScore', 'sourcesCount', 'droppedCount'] },
+  'search.attach_media': {
+    always: ['videosCount', 'imagesCount'],
+    sometimes: ['mediaDegraded', 'errorUpstream'],
+  },
+  'search.cache_write': { always: [], sometimes: ['cacheFailOpen'] },
+  'search.log_query': { always: ['latencyMs', 'cached', 'querySuccess'] },
+  'search.respond': {
+    always: ['cached', 'latencyMs', 'responseBytes'],
+    sometimes: ['stream', 'streamOutcome', 'errorUpstream'],
+  },
+}
+
+const DOCUMENT_WRITE: Key[] = ['documentId', 'passageCount', 'mediaCount', 'corpusVersion']
+const DOCUMENTS: Record<(typeof DOCUMENT_OPERATIONS)[number], Rule> = {
+  create: {
+    always: [...DOCUMENT_WRITE, 'embeddingTokens'],
+    sometimes: ['idempotencyOutcome', 'corpusBumpFailed', 'httpStatus'],
+  },
+  update: { always: [...DOCUMENT_WRITE, 'embeddingTokens'], sometimes: ['corpusBumpFailed', 'httpStatus'] },
+  delete: { always: DOCUMENT_WRITE, sometimes: ['corpusBumpFailed', 'httpStatus'] },
+  get: { always: ['documentId', 'passageCount', 'mediaCount'], sometimes: ['httpStatus'] },
+  list: { always: ['queryLimit'], sometimes: ['sourceType'] },
+  batch: {
+    always: ['batchSize', 'batchCreated', 'batchFailed'],
+    sometimes: ['corpusVersion', 'corpusBumpFailed'],
+  },
+  rollback: { always: ['rollbackSteps', 'rollbackFailed'], sometimes: ['documentId'] },
+}
+
+const ZERODB_BASE: Key[] = [
+  'dbSystem',
+  'dbSystemName',
+  'dbOperation',
+  'dbOperationName',
+  'dbCollection',
+  'dbCollectionName',
+  'retryCount',
+  'httpStatus',
+]
+const zerodbRule = (op: (typeof ZERODB_OPERATIONS)[number]): Rule => {
+  if (op === 'vector_search' || op === 'query_documents') {
+    return { always: [...ZERODB_BASE, 'queryLimit', 'queryResultCount'], sometimes: ['errorUpstream'] }
+  }
+  if (op === 'list_tables') return { always: ZERODB_BASE, sometimes: ['errorUpstream'] }
+  return { always: [...ZERODB_BASE, 'documentId'], sometimes: ['errorUpstream'] }
+}
+
+const REDIS_BASE: Key[] = ['dbSystem', 'dbSystemName', 'dbOperation', 'dbOperationName']
+const GEN_AI: Key[] = [
+  'genAiOperationName',
+  'genAiProviderName',
+  'genAiRequestModel',
+  'genAiResponseModel',
+  'genAiInputTokens',
+]
+
+const RULES: Record<string, Rule> = {
+  [ROOT]: {
+    always: ['httpMethod', 'httpStatus', 'urlPath'],
+    sometimes: ['httpRoute', 'userAgent', ...USER, 'errorUpstream'],
+  },
+  [HEALTH_ROOT]: {
+    always: ['httpMethod', 'httpStatus', 'httpRoute', 'urlPath', 'healthStatus', 'healthDeep'],
+    sometimes: ['userAgent', 'healthCached'],
+  },
+  ...Object.fromEntries(
+    SEARCH_STEPS.map((name) => [name, { ...STEPS[name], always: ['step', ...USER, ...STEPS[name].always] }]),
+  ),
+  ...Object.fromEntries(
+    DOCUMENT_OPERATIONS.map((op) => [
+      `documents.${op}`,
+      { ...DOCUMENTS[op], always: [...USER, ...DOCUMENTS[op].always] },
+    ]),
+  ),
+  ...Object.fromEntries(ZERODB_OPERATIONS.map((op) => [`zerodb.${op}`, zerodbRule(op)])),
+  ...Object.fromEntries(
+    CACHE_OPERATIONS.map((op) => [
+      `redis.${op}`,
+      {
+        always: op === 'get' ? [...REDIS_BASE, 'cacheHitSemconv'] : REDIS_BASE,
+        sometimes: ['errorUpstream'],
+      },
+    ]),
+  ),
+  'embeddings {model}': {
+    always: [...GEN_AI, 'embeddingDimensions'],
+    sometimes: ['errorUpstream', 'httpStatus'],
+  },
+  'chat {model}': {
+    always: [...GEN_AI, 'genAiOutputTokens', 'genAiFinishReasons'],
+    sometimes: ['stream', 'timeToFirstTokenMs', 'streamOutcome', 'errorUpstream', 'httpStatus'],
+  },
+  'health.check.{dependency}': {
+    always: ['healthDependency', 'healthDependencyStatus', 'healthRequired', 'latencyMs'],
+    sometimes: ['errorUpstream'],
+  },
+}
+
+function placement(name: string): Placement | undefined {
+  const rule = RULES[name]
+  if (!rule) return undefined
+  return {
+    name,
+    always: rule.always.map((k) => ATTR[k]),
+    sometimes: [...(rule.sometimes ?? []), ...FAILED].map((k) => ATTR[k]),
+  }
+}
+
+/** The catalogue entry of an exported span, or undefined when the catalogue does not know it. */
+export function placementOf(spanName: string, isRequestSpan: boolean): Placement | undefined {
+  if (isRequestSpan) return placement(spanName === HEALTH_ROOT ? HEALTH_ROOT : ROOT)
+  if (/^embeddings \S+$/.test(spanName)) return placement('embeddings {model}')
+  if (/^chat \S+$/.test(spanName)) return placement('chat {model}')
+  const dependency = /^health\.check\.(\w+)$/.exec(spanName)?.[1]
+  if (dependency) {
+    return (HEALTH_DEPENDENCIES as readonly string[]).includes(dependency)
+      ? placement('health.check.{dependency}')
+      : undefined
+  }
+  return spanName === ROOT || spanName === HEALTH_ROOT ? undefined : placement(spanName)
+}
+
+/** Every entry, in catalogue order, for the guide. */
+export function allPlacements(): Placement[] {
+  return Object.keys(RULES).flatMap((name) => placement(name) ?? [])
+}

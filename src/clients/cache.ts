@@ -18,6 +18,8 @@ export type CacheLookup<T> =
   | { reason: 'miss' }
   | { reason: 'error'; error: CacheError }
 export type CacheWrite = { reason: 'ok' } | { reason: 'error'; error: CacheError }
+export type ClaimResult = { reason: 'claimed' } | { reason: 'taken' } | { reason: 'error'; error: CacheError }
+export type ReleaseResult = { reason: 'released' } | { reason: 'error'; error: CacheError }
 
 export class CacheError extends Error {
   override name = 'CacheError'
@@ -130,6 +132,21 @@ export class CacheClient {
     )
   }
 
+  /** SET key value NX EX ttl (locks, idempotency records): `claimed` when this call created the key. */
+  setNx(key: string, value: unknown, ttlSeconds: number): Promise<ClaimResult> {
+    return this.traced('set_nx', async () => {
+      const answer = await this.redis.set(key, value, { nx: true, ex: ttlSeconds })
+      return answer === 'OK' ? { reason: 'claimed' as const } : { reason: 'taken' as const }
+    })
+  }
+
+  del(key: string): Promise<ReleaseResult> {
+    return this.traced('del', async () => {
+      await this.redis.del(key)
+      return { reason: 'released' as const }
+    })
+  }
+
   incr(key: string): Promise<CacheLookup<number>> {
     return this.traced('incr', async () => ({ reason: 'hit', value: await this.redis.incr(key) }))
   }
@@ -140,11 +157,12 @@ export class CacheClient {
     /** The REST path: `pipeline` for batches, the root for one command. */
     path: '' | 'pipeline' = operation === 'pipeline' ? 'pipeline' : '',
   ): Promise<T | { reason: 'error'; error: CacheError }> {
+    const command = operation === 'set_nx' ? 'SET' : operation.toUpperCase()
     const attributes = {
       [ATTR.dbSystem]: 'redis',
       [ATTR.dbSystemName]: 'redis',
-      [ATTR.dbOperation]: operation.toUpperCase(),
-      [ATTR.dbOperationName]: operation.toUpperCase(),
+      [ATTR.dbOperation]: command,
+      [ATTR.dbOperationName]: command,
     }
     return withSpan(SPAN.cache(operation), { kind: SpanKind.CLIENT, attributes }, async (span) => {
       // @upstash/redis calls the global fetch itself: the span says what it sent. A status is

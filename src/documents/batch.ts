@@ -9,7 +9,6 @@ import { LOCK_TTL_SECONDS, lockKey } from './lock.ts'
 import { newDocumentId, operation, recordSizes, undoOnFailure } from './operation.ts'
 import { forEachLimited, mapLimited } from './pool.ts'
 import { DOCUMENTS_TABLE } from './records.ts'
-import { claim, release } from './redis-ops.ts'
 import type { BatchItemResult, DocumentInput } from './schemas.ts'
 import { writeNew } from './write.ts'
 
@@ -59,7 +58,7 @@ export function createBatch(run: DocumentRun, inputs: DocumentInput[]): Promise<
       }
     } finally {
       await forEachLimited(locked, 4, async (c) => {
-        await release(deps.cache, lockKey(c.id))
+        await deps.cache.del(lockKey(c.id))
       })
     }
     const created = results.filter((r) => r.status === 'created').length
@@ -96,7 +95,7 @@ async function lockAll(
   fail: (i: number, id: string, e: unknown) => void,
 ) {
   const claimed = await mapLimited(candidates, 4, async (c) => {
-    const r = await claim(run.deps.cache, lockKey(c.id), Date.now(), LOCK_TTL_SECONDS)
+    const r = await run.deps.cache.setNx(lockKey(c.id), Date.now(), LOCK_TTL_SECONDS)
     if (r.reason === 'claimed') return c
     fail(
       c.index,

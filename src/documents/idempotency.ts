@@ -4,7 +4,6 @@ import { sha256Hex } from '../search/hash.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import type { UserContext } from '../telemetry/helpers.ts'
 import { CoordinationUnavailableError, IdempotencyInFlightError, IdempotencyMismatchError } from './errors.ts'
-import { claim, release } from './redis-ops.ts'
 
 /**
  * `Idempotency-Key` on POST: the first request with a key claims `idempotency:{user}:{key}` with a
@@ -55,7 +54,7 @@ export async function startIdempotent(
 ): Promise<IdempotencyStart> {
   const redisKey = idempotencyKey(user, key)
   const pending: Record = { state: 'pending', fingerprint: print }
-  const claimed = await claim(cache, redisKey, pending, PENDING_TTL_SECONDS)
+  const claimed = await cache.setNx(redisKey, pending, PENDING_TTL_SECONDS)
   if (claimed.reason === 'error') throw new CoordinationUnavailableError('check the Idempotency-Key')
   if (claimed.reason === 'claimed') {
     note('started')
@@ -93,7 +92,7 @@ export async function finishIdempotent(
 
 /** The request failed and undid its writes: a retry with the same key should run again. */
 export async function abandonIdempotent(cache: CacheClient, ticket: IdempotencyTicket): Promise<void> {
-  await release(cache, ticket.redisKey)
+  await cache.del(ticket.redisKey)
 }
 
 function note(outcome: 'started' | 'replay' | 'in_flight' | 'mismatch'): void {

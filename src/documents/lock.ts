@@ -1,6 +1,5 @@
 import type { CacheClient } from '../clients/cache.ts'
 import { CoordinationUnavailableError, DocumentBusyError } from './errors.ts'
-import { claim, release } from './redis-ops.ts'
 
 /**
  * One writer per document id at a time. Without it two creates of the same id could both find no
@@ -19,13 +18,13 @@ export async function withDocumentLock<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const key = lockKey(documentId)
-  const claimed = await claim(cache, key, Date.now(), LOCK_TTL_SECONDS)
+  const claimed = await cache.setNx(key, Date.now(), LOCK_TTL_SECONDS)
   if (claimed.reason === 'error') throw new CoordinationUnavailableError(`lock document ${documentId}`)
   if (claimed.reason === 'taken') throw new DocumentBusyError(documentId)
   try {
     return await fn()
   } finally {
     // A failed release only delays the next writer until the TTL: not worth failing the request.
-    await release(cache, key)
+    await cache.del(key)
   }
 }

@@ -29,6 +29,8 @@ export interface Placement {
 const USER: Key[] = ['userId', 'userRole']
 const FAILED: Key[] = ['errorType', 'errorMessage']
 const ROOT = '{METHOD} {route}'
+// Beside the current names while OTEL_SEMCONV_STABILITY_OPT_IN is `http/dup` (the default).
+const LEGACY_HTTP: Key[] = ['legacyHttpMethod', 'legacyHttpUrl', 'legacyHttpStatusCode']
 const HEALTH_ROOT = 'GET /health'
 
 const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
@@ -90,31 +92,67 @@ const ZERODB_BASE: Key[] = [
   'retryCount',
   'httpStatus',
 ]
+// Every CLIENT span records the HTTP call it made (there is no separate fetch span).
+const HTTP_CLIENT: Key[] = ['httpMethod', 'urlFull', 'serverAddress']
 const zerodbRule = (op: (typeof ZERODB_OPERATIONS)[number]): Rule => {
+  const base = [...ZERODB_BASE, ...HTTP_CLIENT]
+  const sometimes: Key[] = ['errorUpstream']
   if (op === 'vector_search' || op === 'query_documents') {
-    return { always: [...ZERODB_BASE, 'queryLimit', 'queryResultCount'], sometimes: ['errorUpstream'] }
+    return { always: [...base, 'queryLimit', 'queryResultCount'], sometimes }
   }
-  if (op === 'list_tables') return { always: ZERODB_BASE, sometimes: ['errorUpstream'] }
-  return { always: [...ZERODB_BASE, 'documentId'], sometimes: ['errorUpstream'] }
+  if (op === 'list_tables') {
+    return { always: base.filter((k) => k !== 'dbCollection' && k !== 'dbCollectionName'), sometimes }
+  }
+  if (op === 'create_table') return { always: base, sometimes }
+  if (op === 'upsert_vectors')
+    return { always: [...base, 'batchSize', 'batchCreated', 'batchFailed'], sometimes }
+  return { always: [...base, 'documentId'], sometimes }
 }
 
-const REDIS_BASE: Key[] = ['dbSystem', 'dbSystemName', 'dbOperation', 'dbOperationName']
+const REDIS_BASE: Key[] = [
+  'dbSystem',
+  'dbSystemName',
+  'dbOperation',
+  'dbOperationName',
+  'httpMethod',
+  'urlFull',
+  'serverAddress',
+  'httpStatus',
+]
 const GEN_AI: Key[] = [
   'genAiOperationName',
   'genAiProviderName',
   'genAiRequestModel',
   'genAiResponseModel',
   'genAiInputTokens',
+  ...HTTP_CLIENT,
 ]
 
 const RULES: Record<string, Rule> = {
   [ROOT]: {
-    always: ['httpMethod', 'httpStatus', 'urlPath'],
-    sometimes: ['httpRoute', 'userAgent', ...USER, 'errorUpstream'],
+    always: ['httpMethod', 'httpStatus', 'urlPath', 'urlFull', 'serverAddress', ...LEGACY_HTTP],
+    sometimes: [
+      'httpRoute',
+      'userAgent',
+      'legacyHttpUserAgent',
+      ...USER,
+      'errorUpstream',
+      'telemetryDroppedTraces',
+    ],
   },
   [HEALTH_ROOT]: {
-    always: ['httpMethod', 'httpStatus', 'httpRoute', 'urlPath', 'healthStatus', 'healthDeep'],
-    sometimes: ['userAgent', 'healthCached'],
+    always: [
+      'httpMethod',
+      'httpStatus',
+      'httpRoute',
+      'urlPath',
+      'urlFull',
+      'serverAddress',
+      ...LEGACY_HTTP,
+      'healthStatus',
+      'healthDeep',
+    ],
+    sometimes: ['userAgent', 'legacyHttpUserAgent', 'healthCached', 'telemetryDroppedTraces'],
   },
   ...Object.fromEntries(
     SEARCH_STEPS.map((name) => [name, { ...STEPS[name], always: ['step', ...USER, ...STEPS[name].always] }]),
@@ -130,7 +168,12 @@ const RULES: Record<string, Rule> = {
     CACHE_OPERATIONS.map((op) => [
       `redis.${op}`,
       {
-        always: op === 'get' ? [...REDIS_BASE, 'cacheHitSemconv'] : REDIS_BASE,
+        always:
+          op === 'get'
+            ? [...REDIS_BASE, 'cacheHitSemconv']
+            : op === 'search_lookup'
+              ? [...REDIS_BASE, 'dbBatchSize']
+              : REDIS_BASE,
         sometimes: ['errorUpstream'],
       },
     ]),
@@ -145,7 +188,8 @@ const RULES: Record<string, Rule> = {
   },
   'health.check.{dependency}': {
     always: ['healthDependency', 'healthDependencyStatus', 'healthRequired', 'latencyMs'],
-    sometimes: ['errorUpstream'],
+    // The OpenAI and ZeroDB probes make their HTTP call inside this span.
+    sometimes: ['errorUpstream', ...HTTP_CLIENT, 'httpStatus'],
   },
 }
 

@@ -59,8 +59,6 @@ export async function startZeroDb(options: ZeroDbOptions): Promise<ZeroDbServer>
     const ns = req.url.searchParams.get('namespace')
 
     switch (key) {
-      case 'GET /database/tables':
-        return sendJson(res, 200, { tables: [...tables.keys()].map((table_name) => ({ table_name })) })
       case 'POST /database/vectors/upsert':
         return sendJson(res, 200, vectors.upsert(objectBody(req)))
       case 'POST /database/vectors/upsert-batch':

@@ -22,15 +22,19 @@ export function mountDocs(app: OpenAPIHono<AppEnv>): void {
     scheme: 'bearer',
     bearerFormat: 'JWT',
   })
-  app.doc31('/openapi.json', {
+  // `servers` is the origin that served the document, so a client generated from it targets the
+  // deployment it came from (local, staging or production) without editing.
+  app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',
     info: {
       title: 'WWMAA edge search API',
       version: pkg.version,
       description:
         'Grounded answers over the association’s articles, techniques, events and member profiles.',
+      license: { name: 'Proprietary: World Wide Martial Arts Association', identifier: 'LicenseRef-WWMAA' },
     },
-  })
+    servers: [{ url: new URL(c.req.url).origin, description: 'This deployment' }],
+  }))
   app.get(
     '/docs',
     secureHeaders({

@@ -4,6 +4,7 @@ import type { AppEnv } from '../env.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
+import { PUBLIC } from './openapi.ts'
 
 const HealthSchema = z
   .object({
@@ -26,6 +27,8 @@ const HealthSchema = z
 const route = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'getHealth',
+  security: PUBLIC,
   tags: ['ops'],
   summary: 'Liveness and configuration report (never shows a secret)',
   responses: {

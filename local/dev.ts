@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs'
 import { descendants, waitForExit } from './processes.ts'
 import { seedStack } from './seed.ts'
 import type { LocalStack } from './stack.ts'
-import { readWorkerVars, signToken } from './token.ts'
 import { startLocalStack } from './stack.ts'
+import { readWorkerVars, signToken } from './token.ts'
 
 // `npm run dev`: the local upstreams on the fixed ports wrangler.toml's [vars] name, the demo
 // corpus, then `wrangler dev`. Ctrl-C stops everything and leaves no child process behind.

@@ -4,6 +4,7 @@ import { descendants, waitForExit } from './processes.ts'
 import { seedStack, setupStack } from './seed.ts'
 import type { LocalStack } from './stack.ts'
 import { startLocalStack } from './stack.ts'
+import { readWorkerVars, signToken } from './token.ts'
 
 // `npm run dev`: the local upstreams on the fixed ports wrangler.toml's [vars] name, the demo
 // corpus, then `wrangler dev`. Ctrl-C stops everything and leaves no child process behind.
@@ -37,6 +38,18 @@ function box(lines: string[]): string {
   const width = Math.max(...lines.map((l) => l.length))
   const bar = '─'.repeat(width + 2)
   return [`┌${bar}┐`, ...lines.map((l) => `│ ${l.padEnd(width)} │`), `└${bar}┘`].join('\n')
+}
+
+/** Ready-made Bearer tokens for trying the API (`npm run token` makes others). */
+async function printTokens(): Promise<void> {
+  const secret = readWorkerVars().vars.JWT_SECRET
+  if (!secret) return
+  const ttl = '12h'
+  const member = await signToken(secret, { sub: 'local-member', role: 'member', ttl })
+  const admin = await signToken(secret, { sub: 'local-admin', role: 'admin', ttl })
+  console.log(`Tokens (valid ${ttl}; npm run token -- --role admin for another):`)
+  console.log(`  MEMBER_TOKEN=${member}`)
+  console.log(`  ADMIN_TOKEN=${admin}`)
 }
 
 async function main(): Promise<void> {
@@ -90,6 +103,8 @@ async function main(): Promise<void> {
       'Ctrl-C stops everything',
     ]),
   )
+
+  await printTokens()
 
   // --var keeps the Worker pointed at the stack when a LOCAL_*_PORT override moves a server.
   const vars = Object.entries(stack.env).flatMap(([k, v]) => ['--var', `${k}:${v}`])

@@ -74,6 +74,25 @@ describe('npm run dev', () => {
     expect(body.sources.map((s) => s.id)).toContain('how-to-tie-your-belt')
     expect(body.answer.length).toBeGreaterThan(20)
 
+    // The banner's admin token is ready to use against the document API.
+    const admin = /ADMIN_TOKEN=(\S+)/.exec(output)?.[1]
+    expect(admin).toBeDefined()
+    const created = await fetch(`${base}/api/documents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({
+        id: 'dev-banner-doc',
+        source_type: 'article',
+        title: 'Banner',
+        body: 'Bow before stepping onto the mat.',
+      }),
+    })
+    expect(created.status).toBe(201)
+    // The API reference's script comes from the Worker's own assets, so /docs works offline.
+    const script = await fetch(`${base}/docs/assets/swagger-ui-dist/swagger-ui-bundle.js`)
+    expect(script.status).toBe(200)
+    expect((await script.text()).length).toBeGreaterThan(100_000)
+
     const pgid = dev.pid ?? 0
     expect(groupPids(pgid).length).toBeGreaterThan(1)
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>

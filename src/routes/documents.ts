@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { createBatch } from '../documents/batch.ts'
 import { type DocumentRun, documentDeps } from '../documents/deps.ts'
@@ -31,37 +31,27 @@ import {
 import type { AppEnv } from '../env.ts'
 import { requireRole } from '../middleware/auth.ts'
 import { defaultHook } from '../middleware/validation.ts'
+import { apiErrors, BEARER, bodyErrors, errorResponse, jsonResponse } from './openapi.ts'
 
 // ---- OpenAPI declarations ------------------------------------------------------------------------
 
-const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }), trace_id: z.string().nullable() })
-  .openapi('DocumentError')
-
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorSchema } },
-})
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-
 const common = {
-  400: error('Invalid input (`validation_error`)'),
-  401: error('No or invalid Bearer token'),
-  403: error('The token is not an admin’s'),
-  503: error('Not configured, or Upstash unavailable for a write guard (nothing was written; retry)'),
+  ...apiErrors,
+  ...bodyErrors,
+  403: errorResponse('`forbidden`: the token is not an admin’s'),
+  503: errorResponse(
+    '`not_configured`, or Upstash unavailable for a write guard (nothing was written; retry)',
+  ),
 }
 const upstream = {
-  502: error('ZeroDB or OpenAI gave an unusable answer; the writes of the request were undone'),
-  504: error('ZeroDB or OpenAI did not answer in time; the writes of the request were undone'),
+  502: errorResponse('ZeroDB or OpenAI gave an unusable answer; the writes of the request were undone'),
+  504: errorResponse('ZeroDB, OpenAI or the request ran out of time; the writes of the request were undone'),
 }
-const conflict = error(
+const conflict = errorResponse(
   '`document_exists`, `document_busy` (another write to it is running), `idempotency_in_flight`',
 )
 
-const base = { tags: ['documents'], security: [{ bearer: [] }], middleware: [requireRole('admin')] }
+const base = { tags: ['documents'], security: BEARER, middleware: [requireRole('admin')] }
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { required: true, content: { 'application/json': { schema } } },
 })
@@ -70,13 +60,14 @@ const createOne = createRoute({
   ...base,
   method: 'post',
   path: '/api/documents',
+  operationId: 'createDocument',
   summary: 'Create a document: split into passages, embedded, indexed for search',
   request: { headers: IdempotencyHeader, ...body(DocumentInput) },
   responses: {
-    201: json(DocumentOutput, 'Created'),
+    201: jsonResponse(DocumentOutput, 'Created'),
     ...common,
     409: conflict,
-    422: error('`idempotency_key_reused`: the key was used with another body'),
+    422: errorResponse('`idempotency_key_reused`: the key was used with another body'),
     ...upstream,
   },
 })
@@ -85,13 +76,17 @@ const createMany = createRoute({
   ...base,
   method: 'post',
   path: '/api/documents/batch',
+  operationId: 'createDocuments',
   summary: 'Create up to 100 documents; one result per item',
   request: { headers: IdempotencyHeader, ...body(BatchInput) },
   responses: {
-    200: json(BatchOutput, 'Per-item results: `created` or `failed` with a reason (a failed item is undone)'),
+    200: jsonResponse(
+      BatchOutput,
+      'Per-item results: `created` or `failed` with a reason (a failed item is undone)',
+    ),
     ...common,
     409: conflict,
-    422: error('`idempotency_key_reused`'),
+    422: errorResponse('`idempotency_key_reused`'),
     ...upstream,
   },
 })
@@ -100,12 +95,13 @@ const getOne = createRoute({
   ...base,
   method: 'get',
   path: '/api/documents/{id}',
+  operationId: 'getDocument',
   summary: 'A document with its body and media',
   request: { params: IdParam },
   responses: {
-    200: json(DocumentOutput, 'The document'),
+    200: jsonResponse(DocumentOutput, 'The document'),
     ...common,
-    404: error('No such document'),
+    404: errorResponse('No such document'),
     ...upstream,
   },
 })
@@ -114,12 +110,13 @@ const replaceOne = createRoute({
   ...base,
   method: 'put',
   path: '/api/documents/{id}',
+  operationId: 'replaceDocument',
   summary: 'Replace a document (passages, row and media); the previous version is restored on failure',
   request: { params: IdParam, ...body(DocumentReplace) },
   responses: {
-    200: json(DocumentOutput, 'Replaced'),
+    200: jsonResponse(DocumentOutput, 'Replaced'),
     ...common,
-    404: error('No such document'),
+    404: errorResponse('No such document'),
     409: conflict,
     ...upstream,
   },
@@ -129,12 +126,13 @@ const deleteOne = createRoute({
   ...base,
   method: 'delete',
   path: '/api/documents/{id}',
+  operationId: 'deleteDocument',
   summary: 'Delete a document, its passages and media (repeat a failed delete to finish it)',
   request: { params: IdParam },
   responses: {
-    200: json(Deleted, 'Deleted'),
+    200: jsonResponse(Deleted, 'Deleted'),
     ...common,
-    404: error('No such document'),
+    404: errorResponse('No such document'),
     409: conflict,
     ...upstream,
   },
@@ -144,9 +142,10 @@ const listAll = createRoute({
   ...base,
   method: 'get',
   path: '/api/documents',
+  operationId: 'listDocuments',
   summary: 'List documents (without bodies), ordered by id',
   request: { query: ListQuery },
-  responses: { 200: json(DocumentList, 'A page of documents'), ...common, ...upstream },
+  responses: { 200: jsonResponse(DocumentList, 'A page of documents'), ...common, ...upstream },
 })
 
 // ---- handlers ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { defaultHook } from '../middleware/validation.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
+import { PUBLIC } from './openapi.ts'
 
 const DependencySchema = z.object({
   status: z.enum(['up', 'down']),
@@ -43,6 +44,8 @@ const HealthSchema = z
 const route = createRoute({
   method: 'get',
   path: '/health',
+  operationId: 'getHealth',
+  security: PUBLIC,
   tags: ['ops'],
   summary: 'Liveness, configuration and (with deep=1) dependency report; never shows a secret',
   request: {

@@ -17,6 +17,7 @@ import { elapsedMs, type SearchRun } from '../search/run.ts'
 import { streamSearch } from '../search/stream.ts'
 import { type SearchOptions, SOURCE_TYPES } from '../search/types.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
+import { apiErrors, bodyErrors, errorResponse, OPTIONAL_BEARER, upstreamErrors } from './openapi.ts'
 
 // ---- schemas (the OpenAPI document is generated from these) -------------------------------------
 
@@ -76,15 +77,6 @@ const SearchResponseSchema = z
   })
   .openapi('SearchResponse')
 
-const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }), trace_id: z.string().nullable() })
-  .openapi('Error')
-
-const errorContent = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ErrorSchema } },
-})
-
 const responses = {
   200: {
     description:
@@ -94,25 +86,29 @@ const responses = {
       'text/event-stream': { schema: z.string() },
     },
   },
-  400: errorContent('Invalid input (`validation_error`)'),
-  429: errorContent('Too many searches (`rate_limited`); see Retry-After'),
-  502: errorContent('An upstream (ZeroDB, OpenAI) gave an unusable answer'),
-  503: errorContent('Search is not configured'),
-  504: errorContent('An upstream did not answer in time'),
+  ...apiErrors,
+  ...upstreamErrors,
+  400: errorResponse('`validation_error`: the query or a parameter breaks the schema; the message names it'),
+  429: errorResponse('`rate_limited`: too many searches; see Retry-After and X-RateLimit-*'),
+  503: errorResponse('`not_configured`: search is not configured (see /health)'),
 }
 
 const postRoute = createRoute({
   method: 'post',
   path: '/api/search/query',
+  operationId: 'searchQuery',
+  security: OPTIONAL_BEARER,
   tags: ['search'],
   summary: 'Answer a question from the WWMAA knowledge base',
   request: { body: { required: true, content: { 'application/json': { schema: QueryBody } } } },
-  responses,
+  responses: { ...responses, 413: bodyErrors[413], 415: bodyErrors[415] },
 })
 
 const getRoute = createRoute({
   method: 'get',
   path: '/api/search',
+  operationId: 'searchGet',
+  security: OPTIONAL_BEARER,
   tags: ['search'],
   summary: 'Search with query parameters (same answer as POST /api/search/query)',
   request: { query: QueryParams },

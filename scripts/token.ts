@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util'
+import { readWorkerVars, signToken, TOKEN_ROLES, type TokenRole } from '../local/token.ts'
+
+// `npm run token -- [--role admin] [--sub ID] [--ttl 1h]`: a Bearer token for trying the API
+// locally, signed with the JWT_SECRET the local Worker checks. Only the token goes to stdout, so
+// `TOKEN=$(npm run -s token -- --role admin)` works; everything else goes to stderr.
+
+const USAGE = `usage: npm run token -- [--role ${TOKEN_ROLES.join('|')}] [--sub ID] [--ttl 1h]
+  --role <role>     role claim (default member)
+  --sub <id>        subject, the user id on every span (default local-<role>)
+  --ttl <span>      lifetime: 90s, 30m, 1h, 7d (default 1h)
+  --env <name>      a wrangler.toml environment (staging, production): needs --allow-remote
+  --allow-remote    sign for staging or production; the secret then comes from JWT_SECRET
+  --config <path>   wrangler configuration (default wrangler.toml; .dev.vars is read beside it)
+Locally the secret is the one the Worker checks under wrangler dev: .dev.vars, else wrangler.toml's
+[vars]. A JWT_SECRET in the environment is used only with --allow-remote.`
+
+class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+const REMOTE = new Set(['staging', 'production'])
+
+function options(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      role: { type: 'string', default: 'member' },
+      sub: { type: 'string' },
+      ttl: { type: 'string', default: '1h' },
+      env: { type: 'string' },
+      'allow-remote': { type: 'boolean', default: false },
+      config: { type: 'string', default: 'wrangler.toml' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) throw new UsageError('')
+  if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`)
+  const role = values.role as TokenRole
+  if (!TOKEN_ROLES.includes(role)) throw new UsageError(`--role must be one of ${TOKEN_ROLES.join(', ')}`)
+  if (!/^\d+\s*(s|sec|m|min|h|hr|d|day|w)s?$/i.test(values.ttl))
+    throw new UsageError('--ttl must look like 90s, 30m, 1h or 7d')
+  const sub = values.sub ?? `local-${role}`
+  if (sub.trim() === '') throw new UsageError('--sub must not be empty')
+  return {
+    role,
+    sub,
+    ttl: values.ttl,
+    env: values.env,
+    allowRemote: values['allow-remote'],
+    config: values.config,
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: ReturnType<typeof options>
+  try {
+    opts = options(argv)
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error)
+    console.error(message ? `token: ${message}\n${USAGE}` : USAGE)
+    return 2
+  }
+  const { vars, environment } = readWorkerVars(opts.env, opts.config)
+  const target = opts.env ?? environment
+  if (REMOTE.has(target) && !opts.allowRemote) {
+    console.error(
+      `token: refusing to sign a ${target} token: that secret guards real data. Pass --allow-remote (with JWT_SECRET set) if you mean it.`,
+    )
+    return 1
+  }
+  // A shell may hold a production JWT_SECRET: it is read only when a remote token was asked for.
+  const secret = REMOTE.has(target) ? process.env.JWT_SECRET || vars.JWT_SECRET : vars.JWT_SECRET
+  if (!secret || secret.length < 16) {
+    console.error('token: no JWT_SECRET of at least 16 characters (set it in .dev.vars or the environment)')
+    return 1
+  }
+  const token = await signToken(secret, { sub: opts.sub, role: opts.role, ttl: opts.ttl })
+  console.error(`token: ${opts.role} token for ${opts.sub}, ${target}, expires in ${opts.ttl}`)
+  process.stdout.write(`${token}\n`)
+  return 0
+}
+
+process.exitCode = await main(process.argv.slice(2))

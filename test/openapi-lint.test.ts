@@ -112,5 +112,8 @@ describe('/openapi.json', () => {
     })
     expect(res.status).toBe(415)
     expect(Object.keys((await res.json()) as object).sort()).toEqual(['error', 'trace_id'])
+    const health = await h.fetch('/health?deep=maybe')
+    expect(health.status).toBe(400)
+    expect(Object.keys(doc.paths['/health']?.get?.responses ?? {})).toContain('400')
   })
 })

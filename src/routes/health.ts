@@ -8,7 +8,7 @@ import { defaultHook } from '../middleware/validation.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
-import { PUBLIC } from './openapi.ts'
+import { errorResponse, PUBLIC } from './openapi.ts'
 
 const DependencySchema = z.object({
   status: z.enum(['up', 'down']),
@@ -58,6 +58,7 @@ const route = createRoute({
   },
   responses: {
     200: { description: 'Service status', content: { 'application/json': { schema: HealthSchema } } },
+    400: errorResponse('`validation_error`: `deep` is not one of 1, true, 0, false'),
     503: {
       description: 'deep=1: a required dependency (ZeroDB, OpenAI) is down, or the configuration is invalid',
       content: { 'application/json': { schema: HealthSchema } },

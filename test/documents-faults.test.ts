@@ -134,6 +134,23 @@ describe('a failed create leaves nothing behind', () => {
     expect(undo).toContain('zerodb.delete_vector')
   })
 
+  it('documents table missing (setup never ran): 502, the passages are deleted', async () => {
+    const id = `f-table-${nonce()}`
+    const before = vectorCount()
+    h.stack.zerodb.faults.set({
+      match: '/tables/documents/rows',
+      status: 404,
+      body: { detail: 'Table not found: documents' },
+      times: 1,
+    })
+    const res = await send('POST', '/api/documents', newDoc(id))
+    await expectUpstreamError(res, 502, 'upstream_error')
+    await expectNoTrace(id, before)
+    const spans = await traceOf(h, res, 10)
+    expect(one(spans, 'zerodb.create_document').attributes['http.response.status_code']).toBe(404)
+    expect(one(spans, 'documents.rollback').status.code).toBe(0)
+  })
+
   it('embedding fault: 502 before any ZeroDB write', async () => {
     const id = `f-embed-${nonce()}`
     const before = vectorCount()

@@ -1,10 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
+import { seedStack } from '../local/seed.ts'
+import { startLocalStack } from '../local/stack.ts'
 import { type BundleReport, measureBundle } from './bundle.ts'
+import { profileHits } from './cpu-profile.ts'
 import { measureHeap } from './heap.ts'
 import { closeAgents, interleave, type Reply, sentTo, summarize, type Target, timed } from './measure.ts'
 import { CRITICAL_PATH_MS, measureMisses, upstreamHosts } from './misses.ts'
+import { startOtlpTap } from './otlp-tap.ts'
 import { spanProfile } from './profile.ts'
 import {
   buildResult,
@@ -30,6 +34,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 })
 const quick = args.quick ?? false
@@ -259,7 +264,48 @@ async function main(): Promise<number> {
   return 0
 }
 
-main().then(
+/** `--profile`: only the CPU profile of traced cache hits, no figures. */
+async function profileOnly(): Promise<number> {
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false'
+  const stack = await startLocalStack()
+  try {
+    const tap = await startOtlpTap(stack.otlp.url)
+    try {
+      await seedStack(stack)
+      const file = args.out ?? 'bench/hit.cpuprofile'
+      const result = await profileHits(stack, tap, { requests: quick ? 300 : 1500, file, log })
+      process.stdout.write(
+        `CPU profile of ${result.requests} traced cache hits (full variant, unminified): ${result.totalMs} ms sampled; ${file}\n\n`,
+      )
+      for (const [title, rows] of [
+        ['package', result.packages],
+        ['function [package]', result.functions],
+      ] as const) {
+        process.stdout.write(`${renderSelfTime(title, rows)}\n\n`)
+      }
+      return 0
+    } finally {
+      await tap.close()
+    }
+  } finally {
+    closeAgents()
+    await stack.stop()
+  }
+}
+
+function renderSelfTime(title: string, rows: Array<{ name: string; ms: number; share: number }>): string {
+  const width = Math.max(title.length, ...rows.map((r) => r.name.length))
+  return [
+    `${title.padEnd(width)}  self ms  share %`,
+    `${'-'.repeat(width)}  -------  -------`,
+    ...rows.map(
+      (r) =>
+        `${r.name.padEnd(width)}  ${r.ms.toFixed(1).padStart(7)}  ${(100 * r.share).toFixed(1).padStart(7)}`,
+    ),
+  ].join('\n')
+}
+
+;(args.profile ? profileOnly() : main()).then(
   (code) => process.exit(code),
   (err: unknown) => {
     log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)

@@ -3,6 +3,7 @@ import { context } from '@opentelemetry/api'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env.ts'
 import { UpstreamError } from '../errors.ts'
+import { limitBody } from '../middleware/body-limit.ts'
 import { defaultHook } from '../middleware/validation.ts'
 import { searchDeps } from '../search/deps.ts'
 import {
@@ -97,6 +98,7 @@ const postRoute = createRoute({
   method: 'post',
   path: '/api/search/query',
   operationId: 'searchQuery',
+  middleware: [limitBody] as const,
   security: OPTIONAL_BEARER,
   tags: ['search'],
   summary: 'Answer a question from the WWMAA knowledge base',
@@ -160,7 +162,7 @@ async function handle(c: Context<AppEnv>, query: string, options: SearchOptions)
 
 function createRun(c: Context<AppEnv>): SearchRun {
   const startedAt = performance.now()
-  const deps = searchDeps(c.env)
+  const deps = searchDeps(c.get('config'))
   const telemetry = telemetryState(c.env)
   // Background steps run after the response, as children of the request span.
   const requestContext = context.active()
@@ -175,11 +177,7 @@ function createRun(c: Context<AppEnv>): SearchRun {
       const promise = context.with(requestContext, work).catch((error: unknown) => {
         console.error(`[search] background work failed: ${error instanceof Error ? error.message : error}`)
       })
-      try {
-        c.executionCtx.waitUntil(promise)
-      } catch {
-        // No ExecutionContext (plain app.request in tests): the promise simply runs on.
-      }
+      c.executionCtx.waitUntil(promise)
     },
   }
 }

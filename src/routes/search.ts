@@ -6,14 +6,9 @@ import { UpstreamError } from '../errors.ts'
 import { limitBody } from '../middleware/body-limit.ts'
 import { defaultHook } from '../middleware/validation.ts'
 import { searchDeps } from '../search/deps.ts'
-import {
-  completeSearch,
-  finishInBackground,
-  logFailureInBackground,
-  prepareSearch,
-} from '../search/pipeline.ts'
+import { logFailureInBackground, prepareSearch } from '../search/pipeline.ts'
 import { clientIp } from '../search/rate-limit.ts'
-import { renderJson } from '../search/respond.ts'
+import { respondJson } from '../search/respond.ts'
 import { elapsedMs, type SearchRun } from '../search/run.ts'
 import { streamSearch } from '../search/stream.ts'
 import { type SearchOptions, SOURCE_TYPES } from '../search/types.ts'
@@ -151,13 +146,7 @@ async function handle(c: Context<AppEnv>, query: string, options: SearchOptions)
     throw error
   }
   for (const [name, value] of Object.entries(prepared.rateLimitHeaders)) c.header(name, value)
-  if (options.stream) return streamSearch(c, run, prepared)
-
-  const done = await completeSearch(run, prepared)
-  const cached = prepared.kind === 'cached'
-  const { body, latencyMs } = await renderJson(run, done.result, cached)
-  finishInBackground(run, prepared, done, latencyMs)
-  return c.body(body, 200, { 'content-type': 'application/json; charset=UTF-8' })
+  return options.stream ? streamSearch(c, run, prepared) : respondJson(c, run, prepared)
 }
 
 function createRun(c: Context<AppEnv>): SearchRun {

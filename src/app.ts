@@ -1,15 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './env.ts'
 import { auth } from './middleware/auth.ts'
+import { configContext } from './middleware/config.ts'
+import { corsFromConfig } from './middleware/cors.ts'
+import { deadline } from './middleware/deadline.ts'
 import { markReturned5xx, notFound, onError } from './middleware/errors.ts'
-import {
-  corsFromConfig,
-  deadline,
-  limitBody,
-  limitHeaders,
-  requireJson,
-  securityHeaders,
-} from './middleware/hygiene.ts'
+import { limitHeaders, requireJson } from './middleware/request-shape.ts'
+import { securityHeaders } from './middleware/security-headers.ts'
 import { traceContext } from './middleware/trace-context.ts'
 import { defaultHook } from './middleware/validation.ts'
 import { mountDocs } from './routes/docs.ts'
@@ -19,10 +16,11 @@ import { search } from './routes/search.ts'
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook })
-  app.use('*', traceContext, markReturned5xx)
+  app.use('*', traceContext, configContext, markReturned5xx)
   app.onError(onError)
   app.notFound(notFound)
-  app.use('/api/*', corsFromConfig, limitHeaders, limitBody, requireJson, deadline)
+  // Body limits sit on the routes that take a body (the batch route has its own).
+  app.use('/api/*', corsFromConfig, limitHeaders, requireJson, deadline)
   app.use('/api/*', securityHeaders, auth)
   app.route('/', health)
   app.route('/', search)

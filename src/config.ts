@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ZERODB_DIMENSIONS } from './clients/zerodb/wire.ts'
 import { memoizeByEnv } from './env-memo.ts'
+import { booleanVar, httpUrlVar } from './env-parsers.ts'
 import { ApiError } from './errors.ts'
 
 /**
@@ -8,14 +9,8 @@ import { ApiError } from './errors.ts'
  * here and in README "Configuration". A bad value fails with the variable's name.
  */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
-  .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'expected an http(s) URL')
-  .transform((v) => v.replace(/\/+$/, ''))
+const bool = booleanVar
+const httpUrl = httpUrlVar.transform((v) => v.replace(/\/+$/, ''))
 const secret = z.string().trim().min(1, 'required (set it with `wrangler secret put` or in .dev.vars)')
 
 /** Defaults that also serve when the config is invalid (hygiene must still bound a request). */
@@ -163,11 +158,16 @@ export const appConfigState = memoizeByEnv((env): ConfigState => {
 })
 
 /** The config, or 503 `not_configured` naming the variables at fault (never their values). */
-export function requireAppConfig(env: object, feature: string): ResolvedAppConfig {
-  const state = appConfigState(env)
+export function requireAppConfig(state: ConfigState, feature: string): ResolvedAppConfig {
   if (state.ok) return state.config
   const names = [...new Set(state.error.problems.map((p) => p.split(':')[0]?.trim() ?? p))]
-  throw new ApiError(503, 'not_configured', `${feature} is not configured: check ${names.join(', ')}`)
+  throw new ApiError(
+    503,
+    'not_configured',
+    `${feature} is not configured: check ${names.join(', ')}`,
+    {},
+    { cause: state.error },
+  )
 }
 
 /**
@@ -176,8 +176,8 @@ export function requireAppConfig(env: object, feature: string): ResolvedAppConfi
  */
 export function perConfig<T extends object>(build: (config: ResolvedAppConfig) => T, feature: string) {
   const built = new WeakMap<ResolvedAppConfig, T>()
-  return (env: object): T => {
-    const config = requireAppConfig(env, feature)
+  return (state: ConfigState): T => {
+    const config = requireAppConfig(state, feature)
     let value = built.get(config)
     if (!value) {
       value = build(config)

@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api'
-import type { ResolvedAppConfig } from './config.ts'
+import type { ConfigState } from './config.ts'
 import type { UserContext } from './telemetry/helpers.ts'
 
 /** Raw Worker bindings: every value is a string from wrangler.toml vars, .dev.vars or secrets. */
@@ -9,7 +9,8 @@ export interface Variables {
   rootSpan: Span | undefined
   traceId: string | undefined
   user: UserContext
-  config: ResolvedAppConfig
+  /** The parsed configuration, set once per request by middleware/config.ts. */
+  config: ConfigState
   unmatched: boolean
 }
 

@@ -8,8 +8,9 @@ export class ApiError extends HTTPException {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    options?: { cause?: unknown },
   ) {
-    super(status, { message })
+    super(status, { message, cause: options?.cause })
     this.name = 'ApiError'
   }
 }

@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest'
 import type { AppEnv } from '../env.ts'
 import { TEST_ENV, testExecutionContext } from '../testing.ts'
 import { auth, requireRole } from './auth.ts'
+import { configContext } from './config.ts'
 import { notFound, onError } from './errors.ts'
 import { traceContext } from './trace-context.ts'
 
 const app = new OpenAPIHono<AppEnv>()
-app.use('*', traceContext, auth)
+app.use('*', traceContext, configContext, auth)
 app.onError(onError)
 app.notFound(notFound)
 app.get('/who', (c) => c.json(c.get('user')))

@@ -1,6 +1,5 @@
 import { createMiddleware } from 'hono/factory'
 import { errors, jwtVerify } from 'jose'
-import { appConfigState } from '../config.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { addUserContext, type UserContext } from '../telemetry/helpers.ts'
@@ -18,8 +17,9 @@ function keyFor(secret: string): Uint8Array {
   return key
 }
 
-function unauthorized(message: string): ApiError {
-  return new ApiError(401, 'unauthorized', message, { 'WWW-Authenticate': 'Bearer error="invalid_token"' })
+function unauthorized(message: string, cause?: unknown): ApiError {
+  const headers = { 'WWW-Authenticate': 'Bearer error="invalid_token"' }
+  return new ApiError(401, 'unauthorized', message, headers, { cause })
 }
 
 /**
@@ -32,7 +32,7 @@ export const auth = createMiddleware<AppEnv>(async (c, next) => {
   if (header !== undefined) {
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header)
     if (!match?.[1]) throw unauthorized('Authorization must be "Bearer <token>"')
-    const state = appConfigState(c.env)
+    const state = c.get('config')
     if (!state.ok) throw new ApiError(503, 'not_configured', 'Authentication is not configured (JWT_SECRET)')
     try {
       // Pinning the algorithm list is what rejects `alg: none` and key-confusion tokens.
@@ -45,8 +45,8 @@ export const auth = createMiddleware<AppEnv>(async (c, next) => {
       user = { id: payload.sub, role }
     } catch (error: unknown) {
       if (error instanceof ApiError) throw error
-      if (error instanceof errors.JWTExpired) throw unauthorized('Token has expired')
-      throw unauthorized('Token is invalid')
+      if (error instanceof errors.JWTExpired) throw unauthorized('Token has expired', error)
+      throw unauthorized('Token is invalid', error)
     }
   }
   c.set('user', user)

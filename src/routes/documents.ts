@@ -30,6 +30,7 @@ import {
 } from '../documents/service.ts'
 import type { AppEnv } from '../env.ts'
 import { requireRole } from '../middleware/auth.ts'
+import { limitBatchBody, limitBody } from '../middleware/body-limit.ts'
 import { defaultHook } from '../middleware/validation.ts'
 import { apiErrors, BEARER, bodyErrors, errorResponse, jsonResponse } from './openapi.ts'
 
@@ -51,13 +52,16 @@ const conflict = errorResponse(
   '`document_exists`, `document_busy` (another write to it is running), `idempotency_in_flight`',
 )
 
-const base = { tags: ['documents'], security: BEARER, middleware: [requireRole('admin')] }
+const admin = requireRole('admin')
+const base = { tags: ['documents'], security: BEARER, middleware: [admin] }
+// Authenticated first, so an anonymous caller's large body is never read.
+const withBody = { ...base, middleware: [admin, limitBody] }
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { required: true, content: { 'application/json': { schema } } },
 })
 
 const createOne = createRoute({
-  ...base,
+  ...withBody,
   method: 'post',
   path: '/api/documents',
   operationId: 'createDocument',
@@ -74,6 +78,7 @@ const createOne = createRoute({
 
 const createMany = createRoute({
   ...base,
+  middleware: [admin, limitBatchBody],
   method: 'post',
   path: '/api/documents/batch',
   operationId: 'createDocuments',
@@ -107,7 +112,7 @@ const getOne = createRoute({
 })
 
 const replaceOne = createRoute({
-  ...base,
+  ...withBody,
   method: 'put',
   path: '/api/documents/{id}',
   operationId: 'replaceDocument',
@@ -176,7 +181,7 @@ export const documents = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(listAll, async (c) => c.json(await listDocuments(runOf(c), c.req.valid('query')), 200))
 
 function runOf(c: Context<AppEnv>): DocumentRun {
-  return { deps: documentDeps(c.env), user: c.get('user') }
+  return { deps: documentDeps(c.get('config')), user: c.get('user') }
 }
 
 interface Answer extends StoredResponse {
@@ -194,7 +199,7 @@ async function idempotent(
   fn: () => Promise<StoredResponse>,
 ): Promise<Answer> {
   if (key === undefined) return { ...(await fn()), headers: {} }
-  const { cache } = documentDeps(c.env)
+  const { cache } = documentDeps(c.get('config'))
   const print = await fingerprint(c.req.method, c.req.path, input)
   const started = await startIdempotent(cache, c.get('user'), key, print)
   if (started.reason === 'replay') return { ...started.response, headers: { 'Idempotent-Replayed': 'true' } }

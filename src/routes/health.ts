@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { appConfigState } from '../config.ts'
+import type { ConfigState } from '../config.ts'
 import type { AppEnv } from '../env.ts'
 import { type DeepHealth, deepHealth } from '../health/deep.ts'
 import { markServerError } from '../middleware/errors.ts'
@@ -72,7 +72,7 @@ const route = createRoute({
  */
 export const health = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(route, async (c) => {
   const tracing = telemetryState(c.env)
-  const app = appConfigState(c.env)
+  const app = c.get('config')
   const wantsDeep = c.req.valid('query').deep === '1' || c.req.valid('query').deep === 'true'
   const deep = wantsDeep && app.ok ? await deepHealth(app.config) : undefined
   const status = overall(tracing.ok && app.ok, wantsDeep && !app.ok, deep)
@@ -99,11 +99,7 @@ function overall(ok: boolean, unconfigured: boolean, deep: DeepHealth | undefine
   return ok && deep?.down !== 'optional' ? ('healthy' as const) : ('degraded' as const)
 }
 
-function report(
-  c: Context<AppEnv>,
-  tracing: ReturnType<typeof telemetryState>,
-  app: ReturnType<typeof appConfigState>,
-) {
+function report(c: Context<AppEnv>, tracing: ReturnType<typeof telemetryState>, app: ConfigState) {
   const environment = tracing.ok
     ? tracing.config.environment
     : (c.env.OTEL_DEPLOYMENT_ENVIRONMENT ?? 'development')

@@ -3,16 +3,12 @@ import { context } from '@opentelemetry/api'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env.ts'
 import { UpstreamError } from '../errors.ts'
+import { limitBody } from '../middleware/body-limit.ts'
 import { defaultHook } from '../middleware/validation.ts'
 import { searchDeps } from '../search/deps.ts'
-import {
-  completeSearch,
-  finishInBackground,
-  logFailureInBackground,
-  prepareSearch,
-} from '../search/pipeline.ts'
+import { logFailureInBackground, prepareSearch } from '../search/pipeline.ts'
 import { clientIp } from '../search/rate-limit.ts'
-import { renderJson } from '../search/respond.ts'
+import { respondJson } from '../search/respond.ts'
 import { elapsedMs, type SearchRun } from '../search/run.ts'
 import { streamSearch } from '../search/stream.ts'
 import { type SearchOptions, SOURCE_TYPES } from '../search/types.ts'
@@ -97,6 +93,7 @@ const postRoute = createRoute({
   method: 'post',
   path: '/api/search/query',
   operationId: 'searchQuery',
+  middleware: [limitBody] as const,
   security: OPTIONAL_BEARER,
   tags: ['search'],
   summary: 'Answer a question from the WWMAA knowledge base',
@@ -149,18 +146,12 @@ async function handle(c: Context<AppEnv>, query: string, options: SearchOptions)
     throw error
   }
   for (const [name, value] of Object.entries(prepared.rateLimitHeaders)) c.header(name, value)
-  if (options.stream) return streamSearch(c, run, prepared)
-
-  const done = await completeSearch(run, prepared)
-  const cached = prepared.kind === 'cached'
-  const { body, latencyMs } = await renderJson(run, done.result, cached)
-  finishInBackground(run, prepared, done, latencyMs)
-  return c.body(body, 200, { 'content-type': 'application/json; charset=UTF-8' })
+  return options.stream ? streamSearch(c, run, prepared) : respondJson(c, run, prepared)
 }
 
 function createRun(c: Context<AppEnv>): SearchRun {
   const startedAt = performance.now()
-  const deps = searchDeps(c.env)
+  const deps = searchDeps(c.get('config'))
   const telemetry = telemetryState(c.env)
   // Background steps run after the response, as children of the request span.
   const requestContext = context.active()
@@ -175,11 +166,7 @@ function createRun(c: Context<AppEnv>): SearchRun {
       const promise = context.with(requestContext, work).catch((error: unknown) => {
         console.error(`[search] background work failed: ${error instanceof Error ? error.message : error}`)
       })
-      try {
-        c.executionCtx.waitUntil(promise)
-      } catch {
-        // No ExecutionContext (plain app.request in tests): the promise simply runs on.
-      }
+      c.executionCtx.waitUntil(promise)
     },
   }
 }

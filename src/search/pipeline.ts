@@ -64,12 +64,42 @@ export interface Completed {
   media?: MediaOutcome
 }
 
-/** Steps 6 and 8, side by side: both need only step 7's sources. */
-export async function completeSearch(run: SearchRun, prepared: Prepared): Promise<Completed> {
-  if (prepared.kind !== 'fresh') return { result: prepared.result }
+/**
+ * What a renderer wants to hear as the answer is put together: the SSE response sends each part
+ * as it comes; the JSON response passes none and gets the whole result at the end.
+ */
+export interface CompletionHooks {
+  onSources?(sources: Source[]): Promise<void>
+  onMedia?(media: SearchResult['media']): Promise<void>
+  /** Given: the model streams, and each piece of answer text arrives here. */
+  onDelta?(text: string): Promise<void>
+  /** Aborts the model call (a client that went away, the request deadline). */
+  signal?: AbortSignal
+}
+
+/**
+ * Steps 6 and 8, side by side (both need only step 7's sources): the one way to finish a search,
+ * for the JSON and the SSE response alike. A cached result is replayed through the same hooks.
+ */
+export async function completeSearch(
+  run: SearchRun,
+  prepared: Prepared,
+  hooks: CompletionHooks = {},
+): Promise<Completed> {
+  if (prepared.kind !== 'fresh') {
+    const { result } = prepared
+    await hooks.onSources?.(result.sources)
+    await hooks.onMedia?.(result.media)
+    await hooks.onDelta?.(result.answer)
+    return { result }
+  }
+  await hooks.onSources?.(prepared.sources.map(publicSource))
   const [answer, media] = await Promise.all([
-    generateAnswer(run, prepared.normalized, prepared.sources),
-    attachMedia(run, prepared.sources),
+    generateAnswer(run, prepared.normalized, prepared.sources, hooks.onDelta, hooks.signal),
+    attachMedia(run, prepared.sources).then(async (outcome) => {
+      await hooks.onMedia?.(outcome.media)
+      return outcome
+    }),
   ])
   return { result: toResult(prepared, answer.answer, media.media.videos, media.media.images), answer, media }
 }

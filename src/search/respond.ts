@@ -1,4 +1,7 @@
+import type { Context } from 'hono'
+import type { AppEnv } from '../env.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
+import { completeSearch, finishInBackground, type Prepared } from './pipeline.ts'
 import { elapsedMs, type SearchRun, step } from './run.ts'
 import type { SearchResponse, SearchResult } from './types.ts'
 
@@ -16,6 +19,14 @@ export function renderJson(run: SearchRun, result: SearchResult, cached: boolean
     span.setAttributes({ [ATTR.responseBytes]: byteLength(body), [ATTR.latencyMs]: latencyMs })
     return { body, latencyMs }
   })
+}
+
+/** The JSON response: steps 6 and 8 (the pipeline's one completion path), step 11, then 9 and 10 in the background. */
+export async function respondJson(c: Context<AppEnv>, run: SearchRun, prepared: Prepared): Promise<Response> {
+  const done = await completeSearch(run, prepared)
+  const { body, latencyMs } = await renderJson(run, done.result, prepared.kind === 'cached')
+  finishInBackground(run, prepared, done, latencyMs)
+  return c.body(body, 200, { 'content-type': 'application/json; charset=UTF-8' })
 }
 
 export const byteLength = (text: string) => new TextEncoder().encode(text).byteLength

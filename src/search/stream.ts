@@ -3,9 +3,7 @@ import type { Context } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../env.ts'
 import { ATTR, type StreamOutcome } from '../telemetry/catalogue.ts'
-import { generateAnswer } from './answer.ts'
-import { attachMedia } from './attach-media.ts'
-import { type Completed, finishInBackground, type Prepared, publicSource, toResult } from './pipeline.ts'
+import { type Completed, completeSearch, finishInBackground, type Prepared } from './pipeline.ts'
 import { byteLength } from './respond.ts'
 import { elapsedMs, type SearchRun, startStep } from './run.ts'
 import { StreamDeadlineError, streamFailure } from './stream-errors.ts'
@@ -151,44 +149,31 @@ async function respond(
   }
 }
 
-/** Everything up to the last delta; steps 6 and 8 still run side by side. */
-async function writeAnswer(
+/** Everything up to the last delta, through the pipeline's one completion path. */
+function writeAnswer(
   writer: SseWriter,
   run: SearchRun,
   prepared: Prepared,
-  cancel: AbortSignal,
+  signal: AbortSignal,
 ): Promise<Completed> {
-  if (prepared.kind !== 'fresh') {
-    const { result } = prepared
-    await writer.send('sources', { sources: result.sources })
-    await writer.send('media', result.media)
-    await writer.send('delta', { text: result.answer })
-    return { result }
-  }
-  await writer.send('sources', { sources: prepared.sources.map(publicSource) })
   let mediaSent = false
   const held: string[] = []
-  // Deltas that arrive before the media event are held back so the event order is fixed.
-  const onDelta = async (text: string) => {
-    if (!mediaSent) held.push(text)
-    else await writer.send('delta', { text })
-  }
-  const [answer, media] = await Promise.all([
-    generateAnswer(run, prepared.normalized, prepared.sources, onDelta, cancel),
-    attachMedia(run, prepared.sources).then(async (outcome) => {
+  return completeSearch(run, prepared, {
+    signal,
+    onSources: (sources) => writer.send('sources', { sources }),
+    // Deltas that arrive before the media event are held back so the event order is fixed.
+    onDelta: async (text) => {
+      if (!mediaSent) held.push(text)
+      else await writer.send('delta', { text })
+    },
+    onMedia: async (media) => {
       // Queued synchronously, so no delta can slip between the media event and the held ones.
       const queued = [
-        writer.send('media', outcome.media),
+        writer.send('media', media),
         ...held.splice(0).map((text) => writer.send('delta', { text })),
       ]
       mediaSent = true
       await Promise.all(queued)
-      return outcome
-    }),
-  ])
-  return {
-    result: toResult(prepared, answer.answer, media.media.videos, media.media.images),
-    answer,
-    media,
-  }
+    },
+  })
 }

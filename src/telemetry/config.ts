@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import pkg from '../../package.json' with { type: 'json' }
+import { booleanVar, httpUrlVar } from '../env-parsers.ts'
 
 /**
  * Telemetry settings, parsed once per env object from the OTel-standard variables. Every default
@@ -51,17 +52,9 @@ export class TelemetryConfigError extends Error {
   }
 }
 
-const boolean = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'expected true or false')
-  .transform((v) => ['true', '1', 'yes', 'on'].includes(v))
+const boolean = booleanVar
 
-const url = z
-  .string()
-  .trim()
-  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'expected an http(s) URL')
+const url = httpUrlVar
 
 const variables = {
   OTEL_SDK_DISABLED: boolean.optional(),

@@ -309,7 +309,7 @@ describe('trace of a create', () => {
     expect(upserts).toHaveLength(1)
     expect(upserts[0]?.attributes).toMatchObject({ 'batch.size': n, 'batch.created': n, 'batch.failed': 0 })
     const inserts = children.filter((s) => s.name === 'zerodb.create_document')
-    expect(inserts.map((s) => s.attributes['db.collection']).sort()).toEqual(['documents', 'media'])
+    expect(inserts.map((s) => s.attributes['db.collection.name']).sort()).toEqual(['documents', 'media'])
     expect(names).toContain('zerodb.query_documents')
     expect(names.filter((x) => x === 'redis.incr')).toHaveLength(2)
     expect(names).toContain('redis.set_nx')

@@ -129,12 +129,11 @@ describe('POST /api/search/query, cache miss', () => {
     expect(lookup.attributes).toMatchObject({ 'db.system.name': 'redis', 'db.operation.batch.size': 3 })
     expect(String(lookup.attributes['url.full'])).toMatch(/\/pipeline$/)
     const search = under('zerodb.vector_search', 'search.vector_search')
+    // Current semconv names only: the deprecated db.system / db.operation / db.collection are not sent.
+    expect(search.attributes['db.system']).toBeUndefined()
     expect(search.attributes).toMatchObject({
-      'db.system': 'zerodb',
       'db.system.name': 'zerodb',
-      'db.operation': 'vector_search',
       'db.operation.name': 'vector_search',
-      'db.collection': 'wwmaa',
       'db.collection.name': 'wwmaa',
       'query.limit': 10,
       'retry.count': 0,
@@ -148,9 +147,11 @@ describe('POST /api/search/query, cache miss', () => {
       'gen_ai.response.model': 'gpt-4o-mini',
       'gen_ai.response.finish_reasons': ['stop'],
     })
-    expect(under('zerodb.query_documents', 'search.attach_media').attributes['db.collection']).toBe('media')
-    expect(under('redis.pipeline', 'search.cache_write').attributes['db.system']).toBe('redis')
-    expect(under('zerodb.create_document', 'search.log_query').attributes['db.collection']).toBe(
+    expect(under('zerodb.query_documents', 'search.attach_media').attributes['db.collection.name']).toBe(
+      'media',
+    )
+    expect(under('redis.pipeline', 'search.cache_write').attributes['db.system.name']).toBe('redis')
+    expect(under('zerodb.create_document', 'search.log_query').attributes['db.collection.name']).toBe(
       'search_queries',
     )
     for (const redis of named(spans, 'redis.get')) expect(redis.attributes).toHaveProperty('cache.hit')

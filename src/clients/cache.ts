@@ -159,9 +159,7 @@ export class CacheClient {
   ): Promise<T | { reason: 'error'; error: CacheError }> {
     const command = operation === 'set_nx' ? 'SET' : operation.toUpperCase()
     const attributes = {
-      [ATTR.dbSystem]: 'redis',
       [ATTR.dbSystemName]: 'redis',
-      [ATTR.dbOperation]: command,
       [ATTR.dbOperationName]: command,
     }
     return withSpan(SPAN.cache(operation), { kind: SpanKind.CLIENT, attributes }, async (span) => {

@@ -82,16 +82,7 @@ const DOCUMENTS: Record<(typeof DOCUMENT_OPERATIONS)[number], Rule> = {
   rollback: { always: ['rollbackSteps', 'rollbackFailed'], sometimes: ['documentId'] },
 }
 
-const ZERODB_BASE: Key[] = [
-  'dbSystem',
-  'dbSystemName',
-  'dbOperation',
-  'dbOperationName',
-  'dbCollection',
-  'dbCollectionName',
-  'retryCount',
-  'httpStatus',
-]
+const ZERODB_BASE: Key[] = ['dbSystemName', 'dbOperationName', 'dbCollectionName', 'retryCount', 'httpStatus']
 // Every CLIENT span records the HTTP call it made (there is no separate fetch span).
 const HTTP_CLIENT: Key[] = ['httpMethod', 'urlFull', 'serverAddress']
 const zerodbRule = (op: (typeof ZERODB_OPERATIONS)[number]): Rule => {
@@ -101,7 +92,7 @@ const zerodbRule = (op: (typeof ZERODB_OPERATIONS)[number]): Rule => {
     return { always: [...base, 'queryLimit', 'queryResultCount'], sometimes }
   }
   if (op === 'list_tables') {
-    return { always: base.filter((k) => k !== 'dbCollection' && k !== 'dbCollectionName'), sometimes }
+    return { always: base.filter((k) => k !== 'dbCollectionName'), sometimes }
   }
   if (op === 'create_table') return { always: base, sometimes }
   if (op === 'upsert_vectors')
@@ -110,9 +101,7 @@ const zerodbRule = (op: (typeof ZERODB_OPERATIONS)[number]): Rule => {
 }
 
 const REDIS_BASE: Key[] = [
-  'dbSystem',
   'dbSystemName',
-  'dbOperation',
   'dbOperationName',
   'httpMethod',
   'urlFull',

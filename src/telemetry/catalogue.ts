@@ -28,8 +28,6 @@ import {
 
 // Incubating conventions are copied rather than imported, as the semconv package itself advises:
 // they may change between releases, and the incubating entry point adds ~200 KiB to the bundle.
-const ATTR_DB_OPERATION = 'db.operation'
-const ATTR_DB_SYSTEM = 'db.system'
 const ATTR_DEPLOYMENT_ENVIRONMENT = 'deployment.environment'
 const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name'
 const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name'
@@ -158,11 +156,8 @@ export const ATTR = {
   mediaDegraded: 'media.degraded',
   querySuccess: 'query.success',
   // ZeroDB and Redis (old and current semconv names side by side, as Honeycomb boards use both)
-  dbSystem: ATTR_DB_SYSTEM,
   dbSystemName: ATTR_DB_SYSTEM_NAME,
-  dbOperation: ATTR_DB_OPERATION,
   dbOperationName: ATTR_DB_OPERATION_NAME,
-  dbCollection: 'db.collection',
   dbCollectionName: ATTR_DB_COLLECTION_NAME,
   documentId: 'document.id',
   queryLimit: 'query.limit',

@@ -1,10 +1,11 @@
-import { OTLPExporter, type ResolveConfigFn, type TraceConfig } from '@microlabs/otel-cf-workers'
+import type { ResolveConfigFn, TraceConfig } from '@microlabs/otel-cf-workers'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base'
 import { memoizeByEnv } from '../env-memo.ts'
 import { ATTR } from './catalogue.ts'
 import { type ResolvedTelemetryConfig, resolveTelemetryConfig, TelemetryConfigError } from './config.ts'
 import { ConsoleSpanExporter, NoopSpanExporter } from './console-exporter.ts'
+import { OtlpJsonExporter } from './otlp-exporter.ts'
 import { createHeadSampler, createTailSampler } from './sampling.ts'
 import { ScrubbingExporter } from './scrub.ts'
 import { FlushingSpanProcessor } from './span-processor.ts'
@@ -69,7 +70,7 @@ export function buildTraceConfig(config: ResolvedTelemetryConfig, secrets: strin
   }
   const inner =
     config.exporterType === 'http' && config.tracesEndpoint
-      ? new OTLPExporter({ url: config.tracesEndpoint, headers: config.headers })
+      ? new OtlpJsonExporter({ url: config.tracesEndpoint, headers: config.headers })
       : config.exporterType === 'console'
         ? new ConsoleSpanExporter()
         : new NoopSpanExporter()

@@ -265,11 +265,8 @@ export class ZeroDbClient {
     fn: (span: Span) => Promise<T>,
   ): Promise<T> {
     const attributes = {
-      [ATTR.dbSystem]: 'zerodb',
       [ATTR.dbSystemName]: 'zerodb',
-      [ATTR.dbOperation]: operation,
       [ATTR.dbOperationName]: operation,
-      [ATTR.dbCollection]: a.collection || undefined,
       [ATTR.dbCollectionName]: a.collection || undefined,
       [ATTR.documentId]: a.id,
       [ATTR.queryLimit]: a.limit,

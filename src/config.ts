@@ -56,38 +56,81 @@ const schema = z.object({
   HEALTH_CACHE_MS: int(0, 60_000).default(5000),
 })
 
+/** The typed view of the variables above; every option names its variable and its default. */
 export interface ResolvedAppConfig {
+  /** OTEL_DEPLOYMENT_ENVIRONMENT. @default 'development' */
   environment: 'development' | 'staging' | 'production'
+  /** DEBUG (reported by /health). @default true in development, else false */
   debug: boolean
   zerodb: {
+    /** ZERODB_API_URL. @default 'https://api.ainative.studio' */
     url: string
+    /** ZERODB_API_KEY, sent as X-API-Key. Required; a secret. */
     apiKey: string
+    /** ZERODB_PROJECT_ID. Required. */
     projectId: string
+    /** ZERODB_NAMESPACE, the vector namespace. @default 'wwmaa' */
     namespace: string
+    /** ZERODB_TIMEOUT_MS, per call. @default 5000 */
     timeoutMs: number
+    /** ZERODB_MAX_RETRIES, for reads on 429/5xx/network. @default 2 */
     maxRetries: number
   }
   openai: {
+    /** OPENAI_BASE_URL. @default 'https://api.openai.com/v1' */
     baseUrl: string
+    /** OPENAI_API_KEY. Required; a secret. */
     apiKey: string
+    /** OPENAI_EMBEDDING_MODEL. @default 'text-embedding-3-small' */
     embeddingModel: string
+    /** OPENAI_EMBEDDING_DIMENSIONS: 384, 768, 1024 or 1536 (what ZeroDB stores). @default 1536 */
     embeddingDimensions: number
+    /** OPENAI_CHAT_MODEL. @default 'gpt-4o-mini' */
     chatModel: string
+    /** OPENAI_EMBEDDING_TIMEOUT_MS. @default 5000 */
     embeddingTimeoutMs: number
+    /** OPENAI_CHAT_TIMEOUT_MS (then the sources-only answer is served). @default 15000 */
     chatTimeoutMs: number
   }
-  cache: { url: string; token: string; timeoutMs: number; ttlSeconds: number }
+  cache: {
+    /** UPSTASH_REDIS_REST_URL. Required. */
+    url: string
+    /** UPSTASH_REDIS_REST_TOKEN. Required; a secret. */
+    token: string
+    /** CACHE_TIMEOUT_MS: past it the cache fails open. @default 500 */
+    timeoutMs: number
+    /** SEARCH_CACHE_TTL_SECONDS, answers and question embeddings. @default 300 */
+    ttlSeconds: number
+  }
+  /** JWT_SECRET, the HS256 key (at least 16 characters). Required; a secret. */
   jwtSecret: string
-  search: { minScore: number }
-  rateLimit: { requests: number; windowSeconds: number }
+  search: {
+    /** SEARCH_MIN_SCORE: sources below it are dropped (and sent to ZeroDB as `threshold`). @default 0.15 */
+    minScore: number
+  }
+  rateLimit: {
+    /** RATE_LIMIT_REQUESTS per window per user (or IP). @default 10 */
+    requests: number
+    /** RATE_LIMIT_WINDOW_SECONDS, sliding. @default 60 */
+    windowSeconds: number
+  }
   http: {
+    /** REQUEST_TIMEOUT_MS for a whole request (504 after it). @default 25000 */
     requestTimeoutMs: number
+    /** MAX_BODY_BYTES (413 above it). @default 65536 */
     maxBodyBytes: number
+    /** MAX_BATCH_BODY_BYTES, for POST /api/documents/batch. @default 2097152 */
     maxBatchBodyBytes: number
+    /** ALLOWED_ORIGINS, comma-separated CORS origins. @default ['*'] */
     allowedOrigins: string[]
   }
-  /** `/health?deep=1`: deadline of each dependency probe, and how long a result is reused. */
-  health: { probeTimeoutMs: number; cacheMs: number }
+  /** `/health?deep=1`. */
+  health: {
+    /** HEALTH_PROBE_TIMEOUT_MS, deadline of each dependency probe. @default 1500 */
+    probeTimeoutMs: number
+    /** HEALTH_CACHE_MS, how long a probe result is reused. @default 5000 */
+    cacheMs: number
+  }
 }
 
 export class ConfigError extends Error {

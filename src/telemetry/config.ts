@@ -25,20 +25,30 @@ export type HttpSemconv = 'http' | 'http/dup'
 export interface ResolvedTelemetryConfig {
   /** Something to export: false for OTEL_SDK_DISABLED or exporter `none`. */
   enabled: boolean
-  /** OTEL_SDK_DISABLED: requests bypass the tracing SDK entirely (trace-config `tracingActive`). */
+  /** OTEL_SDK_DISABLED: requests bypass the tracing SDK entirely (trace-config `tracingActive`). @default false */
   sdkDisabled: boolean
+  /** OTEL_SERVICE_NAME. @default 'wwmaa-backend' */
   serviceName: string
+  /** package.json `version`. */
   serviceVersion: string
   serviceNamespace: 'wwmaa'
+  /** OTEL_DEPLOYMENT_ENVIRONMENT; picks the sampling defaults. @default 'development' */
   environment: DeploymentEnvironment
+  /** OTEL_EXPORTER_TYPE. @default 'http' with an endpoint, else 'console' in development and 'none' elsewhere */
   exporterType: ExporterType
-  /** Full URL the OTLP/HTTP JSON payloads are POSTed to; undefined unless exporterType is http. */
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`; undefined unless exporterType is http. */
   tracesEndpoint: string | undefined
+  /** OTEL_EXPORTER_OTLP_HEADERS (`k=v,k2=v2`, percent-decoded; secret values). @default {} */
   headers: Record<string, string>
+  /** OTEL_TRACES_SAMPLER. @default 'parentbased_always_on'; production 'parentbased_traceidratio' */
   sampler: SamplerName
+  /** OTEL_TRACES_SAMPLER_ARG. @default 1; production 0.1 */
   samplerRatio: number
+  /** OTEL_SLOW_TRACE_MS: traces at least this long are kept whatever the ratio. @default 2000 */
   slowTraceMs: number
+  /** OTEL_RECORD_QUERY_TEXT: query text on spans and URL query strings. @default true; production false */
   recordQueryText: boolean
+  /** OTEL_SEMCONV_STABILITY_OPT_IN. @default 'http/dup' */
   httpSemconv: HttpSemconv
 }
 

@@ -54,7 +54,7 @@ describe('OTLP/JSON encoding', () => {
     // The plain span lost its empty fields; the busy one kept its event, link and error status.
     expect(leanSpans[0]).not.toHaveProperty('events')
     expect(leanSpans[1]?.status).toEqual({ code: 2, message: 'boom' })
-    expect((leanSpans[1]?.events as unknown[]).length).toBe(1)
+    expect(leanSpans[1]?.events).toHaveLength(1)
   })
 
   it('never touches an attribute value that looks like a default field', () => {

@@ -72,8 +72,15 @@ describe('exporter none with sampling on', () => {
   })
 })
 
-/** JS heap kept per request after forced GC, over mixed hits and misses (read via the inspector). */
-async function heapPerRequest(vars: Record<string, string>, requests: number): Promise<number> {
+/**
+ * JS heap kept per request after forced GC, over mixed hits and misses (read via the inspector):
+ * the smaller of two consecutive measured rounds. A leak adds its bytes to every round; what
+ * settles once (late JIT tiering, a bounded cache reaching its cap) lands in one round only.
+ */
+async function heapPerRequest(
+  vars: Record<string, string>,
+  requests: number,
+): Promise<{ perRequest: number; detail: string }> {
   const worker = await startLocalWorker(
     { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_REQUESTS: '100000', ...vars },
     { inspector: true },
@@ -92,26 +99,43 @@ async function heapPerRequest(vars: Record<string, string>, requests: number): P
       await res.arrayBuffer()
     }
     const poke = () => fetch(`${worker.url}/health`).then((r) => r.arrayBuffer())
-    // Compiled code, config memos and the cached answer settle in the warm-up; what the measured
-    // run adds is kept per request (the processor's 256 remembered decisions add < 100 B each).
-    for (let i = 0; i < 100; i++) await search(i)
-    const before = await heapAfterGc(inspector, poke)
-    for (let i = 0; i < requests; i++) await search(i)
-    const after = await heapAfterGc(inspector, poke)
-    return (after - before) / requests
+    // Compiled code, config memos, the cached answer and the span processor's bounded memory (256
+    // remembered tail decisions) fill up in the warm-up.
+    for (let i = 0; i < WARMUP; i++) await search(i)
+    const readings = [await heapAfterGc(inspector, poke)]
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < requests; i++) await search(i)
+      readings.push(await heapAfterGc(inspector, poke))
+    }
+    const perRound = readings.slice(1).map((after, i) => (after - (readings[i] ?? after)) / requests)
+    const detail = `heap ${readings.join(' → ')} B, ${perRound.map((b) => b.toFixed(0)).join(' then ')} B/request`
+    return { perRequest: Math.min(...perRound), detail }
   } finally {
     inspector.close()
     await worker.dispose()
   }
 }
 
+/** Past the processor's REMEMBERED_DECISIONS (256), so its bounded map is full before measuring. */
+const WARMUP = 300
+/**
+ * A flat heap measures ~50–200 B per request here; the leaks this guards against kept ~2.2 KB
+ * (otel-cf-workers probing every env entry per request) and ~5 KB (its BatchTraceSpanProcessor)
+ * per request. 512 B sits well between them, on a loaded machine too.
+ */
+const FLAT_BYTES_PER_REQUEST = 512
+
 describe('memory', () => {
   it('keeps the heap flat with tracing off (the request bypasses the SDK)', async () => {
-    expect(await heapPerRequest({ OTEL_SDK_DISABLED: 'true' }, 300)).toBeLessThan(512)
+    const { perRequest, detail } = await heapPerRequest({ OTEL_SDK_DISABLED: 'true' }, 300)
+    expect(perRequest, detail).toBeLessThan(FLAT_BYTES_PER_REQUEST)
   }, 300_000)
 
-  it('keeps well under the 5 KB per request the landed BatchTraceSpanProcessor retained', async () => {
-    const perRequest = await heapPerRequest({ OTEL_EXPORTER_TYPE: 'http' }, 300)
-    expect(perRequest).toBeLessThan(3500)
+  it('keeps the heap flat with tracing on, exporting every trace over OTLP', async () => {
+    const { perRequest, detail } = await heapPerRequest(
+      { OTEL_EXPORTER_TYPE: 'http', OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+      300,
+    )
+    expect(perRequest, detail).toBeLessThan(FLAT_BYTES_PER_REQUEST)
   }, 300_000)
 })

@@ -70,3 +70,15 @@ export function parseZeroDbArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const namespace = str(values.namespace) ?? str(env.ZERODB_NAMESPACE) ?? 'wwmaa'
   return { url, projectId, apiKey, namespace, dimensions, timeoutMs }
 }
+
+/** The options, or undefined after printing what is wrong and the usage (the caller exits 2). */
+export function argsOrUsage(command: string, argv: string[]): ZeroDbScriptOptions | undefined {
+  try {
+    return parseZeroDbArgs(argv)
+  } catch (error: unknown) {
+    if (!(error instanceof UsageError)) throw error
+    if (error.message) console.error(`${command}: ${error.message}`)
+    console.error(usage(command))
+    return undefined
+  }
+}

@@ -1,5 +1,5 @@
 import { ZeroDbClient } from '../../src/clients/zerodb/client.ts'
-import { parseZeroDbArgs, UsageError, usage } from './args.ts'
+import { argsOrUsage } from './args.ts'
 import { runCheckRound, type StepReport } from './check-round.ts'
 import { summarize, WireLog } from './wire-log.ts'
 
@@ -10,15 +10,8 @@ import { summarize, WireLog } from './wire-log.ts'
 const MAX_LINE = 400
 
 async function main(): Promise<number> {
-  let options: ReturnType<typeof parseZeroDbArgs>
-  try {
-    options = parseZeroDbArgs(process.argv.slice(2))
-  } catch (error: unknown) {
-    if (!(error instanceof UsageError)) throw error
-    if (error.message) console.error(`zerodb:check: ${error.message}`)
-    console.error(usage('zerodb:check'))
-    return 2
-  }
+  const options = argsOrUsage('zerodb:check', process.argv.slice(2))
+  if (!options) return 2
   // Whatever a server echoes, the key is not printed.
   const out = (line: string) => console.log(line.replaceAll(options.apiKey, '***'))
   const log = new WireLog(options.url)

@@ -1,20 +1,13 @@
 import { ZeroDbClient } from '../../src/clients/zerodb/client.ts'
-import { parseZeroDbArgs, UsageError, usage } from './args.ts'
+import { argsOrUsage } from './args.ts'
 import { setupZeroDb } from './ensure.ts'
 
 // `npm run zerodb:setup`: creates the tables the API needs in a ZeroDB project, idempotently, and
 // checks that the vector namespace holds vectors of the configured size. Run it once per project.
 
 async function main(): Promise<number> {
-  let options: ReturnType<typeof parseZeroDbArgs>
-  try {
-    options = parseZeroDbArgs(process.argv.slice(2))
-  } catch (error: unknown) {
-    if (!(error instanceof UsageError)) throw error
-    if (error.message) console.error(`zerodb:setup: ${error.message}`)
-    console.error(usage('zerodb:setup'))
-    return 2
-  }
+  const options = argsOrUsage('zerodb:setup', process.argv.slice(2))
+  if (!options) return 2
   const client = new ZeroDbClient({
     url: options.url,
     apiKey: options.apiKey,

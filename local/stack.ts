@@ -28,6 +28,8 @@ export interface LocalStack {
   otlp: OtlpReceiver
   /** The Worker variables that point at this stack. */
   env: Record<string, string>
+  /** Drops every injected fault on the three upstreams (tests call it between cases). */
+  clearFaults(): void
   stop(): Promise<void>
 }
 
@@ -76,6 +78,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       upstash,
       otlp,
       env,
+      clearFaults() {
+        for (const server of [zerodb, openai, upstash]) server.faults.clear()
+      },
       stop() {
         stopping ??= Promise.all(started.map((s) => s.close())).then(() => undefined)
         return stopping

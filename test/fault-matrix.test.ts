@@ -197,9 +197,7 @@ async function send(row: Row): Promise<{ res: Response; body: unknown; elapsed: 
     const body = await res.json()
     return { res, body, elapsed: Date.now() - started }
   } finally {
-    stack.zerodb.faults.clear()
-    stack.openai.faults.clear()
-    stack.upstash.faults.clear()
+    stack.clearFaults()
   }
 }
 

@@ -14,9 +14,7 @@ afterAll(async () => {
   await stack?.stop()
 })
 afterEach(() => {
-  stack.zerodb.faults.clear()
-  stack.openai.faults.clear()
-  stack.upstash.faults.clear()
+  stack.clearFaults()
 })
 
 interface ErrorBody {

@@ -26,6 +26,25 @@ class RecordingExporter implements SpanExporter {
   }
 }
 
+/** Holds every export open until the test settles it, like a collector on a slow link. */
+class HeldExporter implements SpanExporter {
+  batches: ReadableSpan[][] = []
+  private readonly held: Array<(result: ExportResult) => void> = []
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.batches.push(spans)
+    this.held.push(done)
+  }
+  get inFlight(): number {
+    return this.held.length
+  }
+  settleOne(): void {
+    this.held.shift()?.({ code: ExportResultCode.SUCCESS })
+  }
+  async shutdown(): Promise<void> {}
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
+
 const resource = resourceFromAttributes({})
 let nextId = 1
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0')
@@ -52,12 +71,15 @@ function tracer(processor: FlushingSpanProcessor) {
 
 const traceId = () => hex(nextId++, 32)
 
-function setup(options: { maxTraces?: number; slowTraceMs?: number; fail?: boolean } = {}) {
+function setup(
+  options: { maxTraces?: number; slowTraceMs?: number; fail?: boolean; maxBatchSpans?: number } = {},
+) {
   const exporter = new RecordingExporter(options.fail)
   const processor = new FlushingSpanProcessor({
     exporter,
     tailSampler: createTailSampler({ enabled: true, slowTraceMs: options.slowTraceMs ?? 2000 }),
     maxTraces: options.maxTraces,
+    maxBatchSpans: options.maxBatchSpans,
   })
   return { exporter, processor, start: tracer(processor) }
 }
@@ -109,9 +131,9 @@ describe('FlushingSpanProcessor', () => {
     rootB.end()
     rootC.end()
     await processor.forceFlush()
-    expect(exporter.names()).toEqual([['b'], ['c']])
+    expect(exporter.names()).toEqual([['b', 'c']])
     expect(exporter.batches[0]?.[0]?.attributes[ATTR.telemetryDroppedTraces]).toBe(1)
-    expect(exporter.batches[1]?.[0]?.attributes[ATTR.telemetryDroppedTraces]).toBeUndefined()
+    expect(exporter.batches[0]?.[1]?.attributes[ATTR.telemetryDroppedTraces]).toBeUndefined()
   })
 
   it('applies the tail rule: unsampled traces are dropped unless in error or slow', async () => {
@@ -124,7 +146,7 @@ describe('FlushingSpanProcessor', () => {
     failedRoot.end()
     start('slow', traceId(), { sampled: false, startedMsAgo: 1500 }).end()
     await processor.forceFlush()
-    expect(exporter.names()).toEqual([['failed', 'step'], ['slow']])
+    expect(exporter.names()).toEqual([['failed', 'step', 'slow']])
     expect(processor.heldTraces).toBe(0)
   })
 
@@ -149,5 +171,55 @@ describe('FlushingSpanProcessor', () => {
     await expect(processor.forceFlush(id)).resolves.toBeUndefined()
     expect(exporter.batches).toHaveLength(1)
     expect(processor.heldTraces).toBe(0)
+  })
+  it('sends the traces that finish during an export together in the next one, one export at a time', async () => {
+    const exporter = new HeldExporter()
+    const processor = new FlushingSpanProcessor({ exporter, tailSampler: () => true })
+    const start = tracer(processor)
+    const [a, b, c] = [traceId(), traceId(), traceId()]
+    start('a', a).end()
+    let flushedA = false
+    const flushA = processor.forceFlush(a).then(() => {
+      flushedA = true
+    })
+    expect(exporter.batches).toHaveLength(1)
+    start('b', b).end()
+    start('c', c).end()
+    let flushedC = false
+    const flushB = processor.forceFlush(b)
+    const flushC = processor.forceFlush(c).then(() => {
+      flushedC = true
+    })
+    await tick()
+    // b and c wait for a's request instead of opening a second connection beside it.
+    expect(exporter.inFlight).toBe(1)
+    expect(flushedA).toBe(false)
+    exporter.settleOne()
+    await flushA
+    await tick()
+    expect(flushedA).toBe(true)
+    expect(exporter.batches.map((batch) => batch.map((span) => span.name))).toEqual([['a'], ['b', 'c']])
+    expect(flushedC).toBe(false)
+    exporter.settleOne()
+    await Promise.all([flushB, flushC])
+    expect(exporter.inFlight).toBe(0)
+    expect(processor.heldTraces).toBe(0)
+  })
+
+  it('splits a backlog bigger than maxBatchSpans into several requests', async () => {
+    const { exporter, processor, start } = setup({ maxBatchSpans: 3 })
+    for (let i = 0; i < 4; i++) {
+      const id = traceId()
+      const root = start(`root${i}`, id)
+      start(`child${i}`, id).end()
+      root.end()
+    }
+    await processor.forceFlush()
+    expect(exporter.names()).toEqual([
+      ['root0', 'child0'],
+      ['root1', 'child1'],
+      ['root2', 'child2'],
+      ['root3', 'child3'],
+    ])
   })
 })

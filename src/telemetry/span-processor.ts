@@ -18,6 +18,8 @@ export interface FlushingProcessorOptions {
   /** The tail rule (sampling.ts `createTailSampler`): which finished traces are exported. */
   tailSampler: TailSampleFn
   maxTraces?: number
+  /** Spans per export request; a bigger backlog leaves in several. */
+  maxBatchSpans?: number
 }
 
 interface OpenTrace {
@@ -26,28 +28,51 @@ interface OpenTrace {
   localRoot: ReadableSpan
 }
 
+/** Spans per export request (the OpenTelemetry default batch size, OTEL_BSP_MAX_EXPORT_BATCH_SIZE). */
+export const MAX_EXPORT_BATCH_SPANS = 512
+
+/** One export request in the making: the spans of one or more finished traces. */
+interface Batch {
+  spans: ReadableSpan[]
+  traceIds: string[]
+  started: boolean
+  settled: Promise<void>
+  settle: () => void
+}
+
 /**
  * The span processor handed to otel-cf-workers (`spanProcessors`), replacing its
  * BatchTraceSpanProcessor, which keeps every trace in `traces[traceId]` for the life of the isolate
  * (~5 KB per request). This one keeps the per-trace contract (otel-cf-workers calls
  * `forceFlush(traceId)` inside waitUntil once the response and the request's waitUntil work are
- * done) but forgets a trace the moment its spans are handed to the exporter, holds at most
- * `maxTraces` traces (dropping the oldest, counted on the next exported trace), and exports at
- * once instead of after a timer tick per export.
+ * done) but forgets a trace the moment its spans are handed to the exporter, and holds at most
+ * `maxTraces` traces (dropping the oldest, counted on the next exported trace).
+ *
+ * Exports start at once, without a timer, and at most one is in flight per isolate: traces that
+ * finish while one is on the wire leave together in the next request. An idle isolate sends one
+ * request per trace, as before; a busy one sends far fewer (each is a subrequest, with its own
+ * CPU cost and its place in the request's subrequest limit). Each export is started by a request
+ * whose trace is in it and which waits for it in its waitUntil, so the runtime keeps the export's
+ * I/O alive until it settles.
  */
 export class FlushingSpanProcessor implements SpanProcessor {
   /** Traces with spans still running, oldest first. */
   private readonly open = new Map<string, OpenTrace>()
   /** Finished traces the tail rule kept, waiting for a forceFlush (off the response's path). */
   private readonly ready = new Map<string, ReadableSpan[]>()
-  /** Exports not yet settled, so forceFlush(traceId) can hold its waitUntil open until they are. */
-  private readonly pending = new Map<string, Set<Promise<void>>>()
+  /** Exports not yet started, oldest first; only the last one takes more spans. */
+  private readonly queue: Batch[] = []
+  /** The batch of each trace handed over but not yet exported, so forceFlush(traceId) can wait. */
+  private readonly batchOf = new Map<string, Batch>()
   private readonly decisions = new Map<string, boolean>()
   private readonly maxTraces: number
+  private readonly maxBatchSpans: number
+  private inFlight: Promise<void> | undefined
   private dropped = 0
 
   constructor(private readonly options: FlushingProcessorOptions) {
     this.maxTraces = Math.max(1, options.maxTraces ?? MAX_TRACES_IN_FLIGHT)
+    this.maxBatchSpans = Math.max(1, options.maxBatchSpans ?? MAX_EXPORT_BATCH_SPANS)
   }
 
   /** Traces held (running or waiting for export): what the bound applies to. */
@@ -77,9 +102,10 @@ export class FlushingSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Exports every finished trace held, then waits for the exports of `traceId` (all traces without
-   * it). Spans of that trace still running when the request is over are ended first, as
-   * otel-cf-workers does, so a span someone forgot to end cannot pin its trace in memory.
+   * Hands every finished trace held to the export queue, then drives the queue until the batch
+   * holding `traceId` (every batch, without it) has been exported. Spans of that trace still
+   * running when the request is over are ended first, as otel-cf-workers does, so a span someone
+   * forgot to end cannot pin its trace in memory.
    */
   async forceFlush(traceId?: string): Promise<void> {
     const ids = traceId ? [traceId] : [...this.open.keys()]
@@ -92,12 +118,10 @@ export class FlushingSpanProcessor implements SpanProcessor {
     }
     for (const [id, spans] of this.ready) {
       this.ready.delete(id)
-      this.track(id, this.export(spans))
+      this.enqueue(id, spans)
     }
-    const waiting = traceId
-      ? [...(this.pending.get(traceId) ?? [])]
-      : [...this.pending.values()].flatMap((s) => [...s])
-    await Promise.allSettled(waiting)
+    const waiting = traceId ? this.batchOf.get(traceId) : this.queue.at(-1)
+    if (waiting) await this.drive(waiting)
   }
 
   async shutdown(): Promise<void> {
@@ -139,6 +163,40 @@ export class FlushingSpanProcessor implements SpanProcessor {
     return decision
   }
 
+  private enqueue(traceId: string, spans: ReadableSpan[]): void {
+    let batch = this.queue.at(-1)
+    if (!batch || batch.spans.length + spans.length > this.maxBatchSpans) {
+      let settle = () => {}
+      const settled = new Promise<void>((resolve) => {
+        settle = resolve
+      })
+      batch = { spans: [], traceIds: [], started: false, settled, settle }
+      this.queue.push(batch)
+    }
+    batch.spans.push(...spans)
+    batch.traceIds.push(traceId)
+    this.batchOf.set(traceId, batch)
+  }
+
+  /** Starts queued batches one at a time, oldest first, until `batch` has gone and settled. */
+  private async drive(batch: Batch): Promise<void> {
+    while (!batch.started) {
+      if (this.inFlight) {
+        await this.inFlight
+        continue
+      }
+      const next = this.queue.shift()
+      if (!next) break
+      next.started = true
+      this.inFlight = this.export(next.spans).then(() => {
+        for (const id of next.traceIds) if (this.batchOf.get(id) === next) this.batchOf.delete(id)
+        this.inFlight = undefined
+        next.settle()
+      })
+    }
+    await batch.settled
+  }
+
   private export(spans: ReadableSpan[]): Promise<void> {
     // A failed export is the collector's problem, never the request's: log it and move on.
     const warn = (error: unknown) =>
@@ -153,16 +211,6 @@ export class FlushingSpanProcessor implements SpanProcessor {
         warn(error)
         resolve()
       }
-    })
-  }
-
-  private track(traceId: string, promise: Promise<void>): void {
-    const waiting = this.pending.get(traceId) ?? new Set<Promise<void>>()
-    this.pending.set(traceId, waiting)
-    waiting.add(promise)
-    void promise.then(() => {
-      waiting.delete(promise)
-      if (waiting.size === 0 && this.pending.get(traceId) === waiting) this.pending.delete(traceId)
     })
   }
 }

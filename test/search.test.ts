@@ -264,6 +264,27 @@ describe('cache hit', () => {
     ])
   })
 
+  it('a miss asks Upstash once before OpenAI: the cached embedding rides the rate-limit round trip', async () => {
+    const query = freshQuery('how should I store my bokken')
+    const first = await h.post('/api/search/query', { query })
+    const firstSpans = await traceOf(h, first)
+    expect(firstSpans.filter((s) => s.name.startsWith('redis.')).map((s) => s.name)).toEqual([
+      'redis.search_lookup',
+      'redis.pipeline',
+    ])
+    expect(one(firstSpans, 'search.generate_embedding').attributes.embedding_cache_hit).toBe(false)
+    // Same text, other options: no cached answer, but the embedding comes back with step 2.
+    h.stack.upstash.resetRequestCount()
+    const res = await h.post('/api/search/query', { query, top_k: 2 })
+    expect(((await res.json()) as SearchBody).cached).toBe(false)
+    const spans = await traceOf(h, res)
+    expect(one(spans, 'search.generate_embedding').attributes.embedding_cache_hit).toBe(true)
+    expect(named(spans, 'embeddings text-embedding-3-small')).toEqual([])
+    expect(named(spans, 'redis.get')).toEqual([])
+    // The lookup and the background cache write: nothing else.
+    expect(h.stack.upstash.requestCount()).toBe(2)
+  })
+
   it('bypass_cache skips the read but still answers fresh', async () => {
     const query = freshQuery('how should I wash my gi')
     await traceOf(h, await h.post('/api/search/query', { query }))
@@ -275,6 +296,8 @@ describe('cache hit', () => {
       bypass_cache: true,
     })
     expect(named(spans, 'search.generate_answer')).toHaveLength(1)
+    expect(one(spans, 'search.generate_embedding').attributes.embedding_cache_hit).toBe(true)
+    expect(named(spans, 'redis.get')).toEqual([])
   })
 
   it('reuses the cached embedding for the same query with other options', async () => {

@@ -2,6 +2,7 @@
 // dist/index.mjs), keyed by the SHA-1 of the original script text, shebang included. Node has no
 // Lua, so the in-memory backend runs these instead; each mirrors its script line by line.
 
+import { ANSWER_OR_EMBEDDING_SCRIPT } from '../../src/search/lookup.ts'
 import { SLIDING_WINDOW_SCRIPT } from '../../src/search/sliding-window.ts'
 import { type Reply, sha1 } from './upstash-keyspace.ts'
 
@@ -134,6 +135,13 @@ const searchSlidingWindow: Script = (call, [currentKey, previousKey], [limit, no
   return toInt(Number(limit) - (used + previous))
 }
 
+/** src/search/lookup.ts: the cached answer alone, or no answer and the cached embedding. */
+const answerOrEmbedding: Script = (call, [answerKey, embeddingKey]) => {
+  const answer = call('GET', answerKey!)
+  if (answer !== null) return [answer]
+  return [null, call('GET', embeddingKey!)]
+}
+
 export const RATELIMIT_SCRIPTS: ReadonlyMap<string, Script> = new Map([
   ['b2efc02798c8e9b471a10f9b1d5745db89923ff3', fixedWindowLimit],
   ['823cb2a5a902d69681244f5e28e5ebb8f2a89edd', fixedWindowRemaining],
@@ -146,4 +154,5 @@ export const RATELIMIT_SCRIPTS: ReadonlyMap<string, Script> = new Map([
   ['54bd274ddc59fb3be0f42deee2f64322a10e2b50', reset],
   ['e8062088fe7e67994f617766e5d766490de1afb8', checkDenyList],
   [sha1(SLIDING_WINDOW_SCRIPT), searchSlidingWindow],
+  [sha1(ANSWER_OR_EMBEDDING_SCRIPT), answerOrEmbedding],
 ])

@@ -1,6 +1,7 @@
 import { Ratelimit } from '@upstash/ratelimit'
 import { Redis } from '@upstash/redis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { ANSWER_OR_EMBEDDING_SCRIPT } from '../../src/search/lookup.ts'
 import {
   SLIDING_WINDOW_SCRIPT,
   slidingWindowCall,
@@ -162,6 +163,17 @@ for (const backend of ['memory', 'redis'] as const)
       ])
       const [key] = slidingWindowCall(`sw-${backend}`, 'user:1', window, now).keys
       expect(await redis.pttl(key)).toBeGreaterThan(60_000)
+    })
+
+    it("runs the Worker's answer-or-embedding script: the answer alone, else the embedding", async () => {
+      const [answerKey, embeddingKey] = [`answer-${backend}`, `embedding-${backend}`]
+      const read = () => redis.eval(ANSWER_OR_EMBEDDING_SCRIPT, [answerKey, embeddingKey], [])
+      expect(await read()).toEqual([null, null])
+      await redis.set(embeddingKey, 'AAAAPw==')
+      expect(await read()).toEqual([null, 'AAAAPw=='])
+      await redis.set(answerKey, { corpus_version: '3', result: { answer: 'Tie it flat.' } })
+      // A hit leaves the embedding behind: it is not needed, and it is the bigger value.
+      expect(await read()).toEqual([{ corpus_version: '3', result: { answer: 'Tie it flat.' } }])
     })
 
     it('counts the REST requests it answers: a pipeline is one', async () => {

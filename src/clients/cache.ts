@@ -108,23 +108,31 @@ export class CacheClient {
   }
 
   /**
-   * A script and GETs of `keys`, in one pipeline and so one round trip. The script is sent with
-   * EVAL each time (a few hundred bytes) rather than EVALSHA: a NOSCRIPT answer would cost a
-   * second round trip, and Redis caches the compiled script by its hash anyway.
+   * A script and then `reads` (a key is a GET, a ScriptCall another EVAL), in one pipeline and so
+   * one round trip. Scripts are sent with EVAL each time (a few hundred bytes) rather than EVALSHA:
+   * a NOSCRIPT answer would cost a second round trip, and Redis caches the compiled script by its
+   * hash anyway.
    */
-  scriptAndGet(operation: CacheOperation, call: ScriptCall, keys: string[]): Promise<ScriptAndGet> {
+  scriptAndGet(
+    operation: CacheOperation,
+    call: ScriptCall,
+    reads: Array<string | ScriptCall>,
+  ): Promise<ScriptAndGet> {
     return this.traced(
       operation,
       async (span) => {
-        span.setAttribute(ATTR.dbBatchSize, 1 + keys.length)
+        span.setAttribute(ATTR.dbBatchSize, 1 + reads.length)
         const p = this.redis.pipeline()
         p.eval(call.script, call.keys, call.args)
-        for (const key of keys) p.get(key)
+        for (const read of reads) {
+          if (typeof read === 'string') p.get(read)
+          else p.eval(read.script, read.keys, read.args)
+        }
         const replies = (await p.exec({ keepErrors: true })) as Array<{ result: unknown; error?: string }>
         const [script, ...values] = replies.map(
           (r): PipelineReply => (r.error !== undefined ? { error: r.error } : { result: r.result }),
         )
-        if (!script || values.length !== keys.length)
+        if (!script || values.length !== reads.length)
           throw new Error('pipeline answered the wrong number of replies')
         return { reason: 'ok', script, values }
       },

@@ -14,48 +14,92 @@ export type LimitReply =
   | { reason: 'ok'; result: SlidingWindowResult }
   | { reason: 'error'; failure: CacheError['failure'] | 'script' }
 
-/** What the one round trip of step 2 brings back for steps 2 and 3. */
+/** What the one round trip of step 2 brings back for steps 2, 3 and 4. */
 export interface SearchLookup {
   limit: LimitReply
   corpusVersion: CacheLookup<string>
   /** 'miss' without asking when the caller set bypass_cache. */
   cached: CacheLookup<unknown>
+  /**
+   * The cached query embedding, read in the same round trip when there is no cached answer (or
+   * bypass_cache): step 4 of a miss needs no Upstash call of its own. Undefined when an answer was
+   * found: a hit does not carry the embedding's ~8 KB, and a stale answer's miss reads it in step 4.
+   */
+  embedding?: CacheLookup<unknown>
+}
+
+/** The keys step 2 reads besides the rate limit. */
+export interface LookupKeys {
+  /** The cached answer's key; undefined with bypass_cache. */
+  answer: string | undefined
+  embedding: string
 }
 
 /**
- * Rate limit, corpus version and cached answer in one Upstash pipeline (a cache hit's only round
- * trip). Never rejects: an Upstash failure is an `error` reason in each part, and callers fail open.
+ * KEYS: cached answer, cached embedding. The answer alone when there is one (`{answer}`), else
+ * `{false, embedding}`: the embedding travels only when a miss will need it.
+ */
+export const ANSWER_OR_EMBEDDING_SCRIPT = `local answer = redis.call("GET", KEYS[1])
+if answer then
+  return {answer}
+end
+return {false, redis.call("GET", KEYS[2])}
+`
+
+/**
+ * Rate limit, corpus version and cached answer (or, without one, the cached query embedding) in one
+ * Upstash pipeline: a cache hit's only round trip, and a miss's only one before OpenAI. Never rejects: an Upstash failure is an `error` reason in each part, and callers fail open.
  */
 export async function searchLookup(
   run: SearchRun,
   identity: string,
-  cacheKey: string | undefined,
+  keys: LookupKeys,
 ): Promise<SearchLookup> {
   const { requests, windowSeconds } = run.deps.config.rateLimit
   const call = slidingWindowCall(RATE_LIMIT_PREFIX, identity, {
     limit: requests,
     windowMs: windowSeconds * 1000,
   })
-  const keys = cacheKey ? [CORPUS_VERSION_KEY, cacheKey] : [CORPUS_VERSION_KEY]
+  const second = keys.answer
+    ? { script: ANSWER_OR_EMBEDDING_SCRIPT, keys: [keys.answer, keys.embedding], args: [] }
+    : keys.embedding
   const reply = await run.deps.cache.scriptAndGet(
     'search_lookup',
     { script: SLIDING_WINDOW_SCRIPT, keys: call.keys, args: call.args },
-    keys,
+    [CORPUS_VERSION_KEY, second],
   )
   if (reply.reason === 'error') {
     const failed = { reason: 'error' as const, error: reply.error }
-    return { limit: { reason: 'error', failure: reply.error.failure }, corpusVersion: failed, cached: failed }
+    return {
+      limit: { reason: 'error', failure: reply.error.failure },
+      corpusVersion: failed,
+      cached: failed,
+      embedding: failed,
+    }
   }
-  const [version, cached] = reply.values
+  const [version, reads] = reply.values
   const result = 'result' in reply.script ? slidingWindowResult(reply.script.result, call) : undefined
-  return {
-    limit: result ? { reason: 'ok', result } : { reason: 'error', failure: 'script' },
+  const found = (v: unknown): CacheLookup<unknown> =>
+    v === null || v === undefined ? { reason: 'miss' } : { reason: 'hit', value: v }
+  const lookup = {
+    limit: result
+      ? { reason: 'ok' as const, result }
+      : { reason: 'error' as const, failure: 'script' as const },
     // Never bumped yet: version '0'.
     corpusVersion: mapReply(version, (v) => ({ reason: 'hit', value: v === null ? '0' : String(v) })),
-    cached: cached
-      ? mapReply(cached, (v) => (v === null ? { reason: 'miss' } : { reason: 'hit', value: v }))
-      : { reason: 'miss' },
   }
+  if (!keys.answer) return { ...lookup, cached: { reason: 'miss' }, embedding: mapReply(reads, found) }
+  const pair = mapReply<unknown[]>(reads, (v) =>
+    Array.isArray(v) ? { reason: 'hit', value: v } : unexpected(`script answered ${typeof v}`),
+  )
+  if (pair.reason !== 'hit') return { ...lookup, cached: pair, embedding: pair }
+  const [answer, embedding] = pair.value
+  if (answer !== null && answer !== undefined) return { ...lookup, cached: { reason: 'hit', value: answer } }
+  return { ...lookup, cached: { reason: 'miss' }, embedding: found(embedding) }
+}
+
+function unexpected(message: string): CacheLookup<never> {
+  return { reason: 'error', error: new CacheError('search_lookup', 'error', message) }
 }
 
 function mapReply<T>(
@@ -63,6 +107,5 @@ function mapReply<T>(
   ok: (value: unknown) => CacheLookup<T>,
 ): CacheLookup<T> {
   if (reply && 'result' in reply) return ok(reply.result ?? null)
-  const message = reply && 'error' in reply ? reply.error : 'no reply'
-  return { reason: 'error', error: new CacheError('search_lookup', 'error', message) }
+  return unexpected(reply && 'error' in reply ? reply.error : 'no reply')
 }

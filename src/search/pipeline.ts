@@ -3,7 +3,7 @@ import { ApiError } from '../errors.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { type AnswerOutcome, generateAnswer } from './answer.ts'
 import { attachMedia, type MediaOutcome } from './attach-media.ts'
-import { searchCacheKey } from './cache-keys.ts'
+import { embeddingCacheKey, searchCacheKey } from './cache-keys.ts'
 import { answerEntry, type CacheSlot, checkCache, writeCache } from './cache-step.ts'
 import { emptyMedia } from './media.ts'
 import { normalizeQuery } from './normalize.ts'
@@ -42,12 +42,19 @@ export async function prepareSearch(
   // Step 2's one Upstash round trip also reads the corpus version and the cached answer (unless
   // bypass_cache): a cache hit costs a single request.
   const key = await searchCacheKey(normalized, options)
-  const { outcome, lookup } = await checkRateLimit(run, options.bypassCache ? undefined : key)
+  const embeddingKey = await embeddingCacheKey(run.deps.openai.embeddingModel, normalized)
+  const { outcome, lookup } = await checkRateLimit(run, {
+    answer: options.bypassCache ? undefined : key,
+    embedding: embeddingKey,
+  })
   const cache = await checkCache(run, key, options, lookup)
   const base = { normalized, options, rateLimitHeaders: outcome.headers, cacheSlot: cache.slot }
   if (cache.reason === 'hit') return { ...base, kind: 'cached', result: cache.result }
 
-  const embedding = await generateEmbedding(run, normalized)
+  const embedding = await generateEmbedding(run, normalized, {
+    key: embeddingKey,
+    prefetched: lookup.embedding,
+  })
   const hits = await vectorSearch(run, embedding.vector, options)
   const { sources } = await buildSourcesStep(run, hits, options.topK)
   const withEmbedding = { ...base, embeddingEntry: embedding.cacheEntry }

@@ -2,7 +2,7 @@ import type { Span } from '@opentelemetry/api'
 import { ApiError } from '../errors.ts'
 import { ATTR, EVENT } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
-import { type SearchLookup, searchLookup } from './lookup.ts'
+import { type LookupKeys, type SearchLookup, searchLookup } from './lookup.ts'
 import { type SearchRun, step } from './run.ts'
 
 export type RateLimitOutcome =
@@ -36,9 +36,9 @@ export function clientIp(header: (name: string) => string | undefined): string {
  */
 export async function checkRateLimit(
   run: SearchRun,
-  cacheKey: string | undefined,
+  keys: LookupKeys,
 ): Promise<{ outcome: RateLimitOutcome; lookup: SearchLookup }> {
-  const { outcome, lookup } = await limit(run, cacheKey)
+  const { outcome, lookup } = await limit(run, keys)
   if (outcome.reason === 'denied') {
     // Thrown outside the step: a refused caller is an expected outcome, not a failed span.
     throw new ApiError(429, 'rate_limited', `Too many searches. Retry in ${outcome.retryAfterSeconds} s.`, {
@@ -51,11 +51,11 @@ export async function checkRateLimit(
 
 function limit(
   run: SearchRun,
-  cacheKey: string | undefined,
+  keys: LookupKeys,
 ): Promise<{ outcome: RateLimitOutcome; lookup: SearchLookup }> {
   const identity = rateLimitIdentity(run)
   return step('search.rate_limit', run, { [ATTR.rateLimitKeyType]: identity.type }, async (span) => {
-    const lookup = await searchLookup(run, identity.key, cacheKey)
+    const lookup = await searchLookup(run, identity.key, keys)
     if (lookup.limit.reason === 'error') return { outcome: failOpen(span, lookup.limit.failure), lookup }
     const result = lookup.limit.result
     const resetSeconds = Math.ceil(result.reset / 1000)

@@ -1,8 +1,8 @@
-import type { CacheEntry } from '../clients/cache.ts'
+import type { CacheEntry, CacheLookup } from '../clients/cache.ts'
 import type { VectorHit } from '../clients/zerodb/client.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
-import { EMBEDDING_TTL_SECONDS, embeddingCacheKey } from './cache-keys.ts'
+import { EMBEDDING_TTL_SECONDS } from './cache-keys.ts'
 import { decodeEmbedding, encodeEmbedding } from './embedding-codec.ts'
 import { type SearchRun, step } from './run.ts'
 import { type BuiltSources, buildSources } from './sources.ts'
@@ -14,19 +14,29 @@ export interface QueryEmbedding {
   cacheEntry?: CacheEntry
 }
 
-/** Step 4. Cached embeddings first (a cache failure is a miss); OpenAI failures end the request. */
-export function generateEmbedding(run: SearchRun, normalized: string): Promise<QueryEmbedding> {
-  const { openai, cache } = run.deps
+/**
+ * Step 4. Cached embeddings first (a cache failure is a miss); OpenAI failures end the request.
+ * `prefetched` is the cached embedding step 2's round trip brought back; without it (a stale
+ * cached answer) it is read here.
+ */
+export function generateEmbedding(
+  run: SearchRun,
+  normalized: string,
+  cache: { key: string; prefetched: CacheLookup<unknown> | undefined },
+): Promise<QueryEmbedding> {
+  const { openai } = run.deps
   const attributes = {
     [ATTR.model]: openai.embeddingModel,
     [ATTR.embeddingDimensions]: openai.embeddingDimensions,
     [ATTR.query]: run.recordQueryText ? normalized : undefined,
   }
   return step('search.generate_embedding', run, attributes, async (span) => {
-    const key = await embeddingCacheKey(openai.embeddingModel, normalized)
-    const cached = await cache.get<string>(key)
+    const { key } = cache
+    const cached = cache.prefetched ?? (await run.deps.cache.get<string>(key))
     const vector =
-      cached.reason === 'hit' ? decodeEmbedding(cached.value, openai.embeddingDimensions) : undefined
+      cached.reason === 'hit' && typeof cached.value === 'string'
+        ? decodeEmbedding(cached.value, openai.embeddingDimensions)
+        : undefined
     span.setAttribute(ATTR.embeddingCacheHit, vector !== undefined)
     if (vector) return { vector }
     const result = await openai.embed([normalized])

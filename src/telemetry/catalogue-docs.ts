@@ -217,7 +217,7 @@ export function spanDocs(
       kind: 'client',
       parent: '`search.rate_limit`',
       meaning:
-        'One Upstash pipeline: the sliding-window script, the corpus version and the cached answer (a cache hit’s only round trip).',
+        'One Upstash pipeline: the sliding-window script, the corpus version and the cached answer, or without one the cached query embedding (a hit’s only round trip, a miss’s only one before OpenAI).',
     },
   ]
 }

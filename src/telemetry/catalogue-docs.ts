@@ -71,6 +71,12 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   cacheFailOpen: '`search.cache_check` / `search.cache_write`: Upstash failed and the cache was skipped.',
   mediaDegraded: '`search.attach_media`: the media query failed and no media was attached.',
   querySuccess: '`search.log_query`: whether the search succeeded.',
+  cacheKind:
+    '`search.similar_cache.lookup` (hit) and `search.respond` (cached): `exact` (same question) or `similar` (a reworded one, served the earlier answer).',
+  similarOutcome:
+    '`search.similar_cache.lookup`: `hit`, `miss` (no earlier question close enough), `stale` (the nearest one’s answer expired, was deleted or predates the corpus) or `error` (failed open).',
+  similarScore: '`search.similar_cache.lookup`: cosine similarity of the nearest earlier question at or above the minimum.',
+  similarMinScore: '`search.similar_cache.lookup`: `SEARCH_SIMILAR_CACHE_MIN_SCORE`.',
   dbSystemName: 'Client spans: `zerodb` or `redis`.',
   dbOperationName: 'Client spans: the operation (`vector_search`, `GET`, …).',
   dbCollectionName: 'ZeroDB spans: namespace or table.',
@@ -211,6 +217,19 @@ export function spanDocs(
       parent: 'request span (`GET /health?deep=1`)',
       meaning:
         'One dependency probe (ZeroDB `GET /tables`, OpenAI `GET /models`, Upstash `PING`), all three in parallel.',
+    },
+    {
+      name: 'search.similar_cache.lookup',
+      kind: 'internal',
+      parent: 'request span',
+      meaning:
+        'After step 4, beside step 5: the nearest earlier question (ZeroDB namespace `wwmaa_similar_questions`, same corpus version and options), then its answer (`redis.get`). A hit skips steps 5–8.',
+    },
+    {
+      name: 'search.similar_cache.write',
+      kind: 'internal',
+      parent: 'request span',
+      meaning: 'After step 9 stored a fresh answer (waitUntil): the question’s embedding, pointing at it.',
     },
     {
       name: 'redis.search_lookup',

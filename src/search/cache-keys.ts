@@ -20,7 +20,9 @@ export async function searchCacheKey(
 }
 
 /** The options a similar answer must share (the same fields as the exact key), as a short hash. */
-export async function optionsFingerprint(options: Pick<SearchOptions, 'topK' | 'sourceType'>): Promise<string> {
+export async function optionsFingerprint(
+  options: Pick<SearchOptions, 'topK' | 'sourceType'>,
+): Promise<string> {
   return (await sha256Hex(JSON.stringify([options.topK, options.sourceType ?? null]))).slice(0, 16)
 }
 

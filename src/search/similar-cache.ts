@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api'
 import { CacheError } from '../clients/cache.ts'
 import { UpstreamError } from '../errors.ts'
-import { ATTR, type CacheKind, EVENT, SPAN, type SimilarOutcome } from '../telemetry/catalogue.ts'
+import { ATTR, type CacheKind, EVENT, type SimilarOutcome, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, withSpan } from '../telemetry/helpers.ts'
 import { optionsFingerprint, similarVectorId } from './cache-keys.ts'
 import { type CacheSlot, isCachedAnswer } from './cache-step.ts'
@@ -103,7 +103,11 @@ async function find(
   if (!nearest || nearest.score < minScore) return { reason: 'miss' }
   span.setAttribute(ATTR.similarScore, nearest.score)
   const meta = nearest.metadata as Partial<SimilarEntryMetadata>
-  if (typeof meta.cache_key !== 'string' || typeof meta.expires_at !== 'number' || meta.expires_at < Date.now()) {
+  if (
+    typeof meta.cache_key !== 'string' ||
+    typeof meta.expires_at !== 'number' ||
+    meta.expires_at < Date.now()
+  ) {
     return { reason: 'stale', vectorId: nearest.id }
   }
   const cached = await run.deps.cache.get<unknown>(meta.cache_key)
@@ -111,7 +115,8 @@ async function find(
     failOpen(span, cached.error)
     return { reason: 'error' }
   }
-  if (cached.reason === 'miss' || !isCachedAnswer(cached.value)) return { reason: 'stale', vectorId: nearest.id }
+  if (cached.reason === 'miss' || !isCachedAnswer(cached.value))
+    return { reason: 'stale', vectorId: nearest.id }
   if (cached.value.corpus_version !== slot.corpusVersion) return { reason: 'stale' }
   return { reason: 'hit', result: cached.value.result, similarity: nearest.score }
 }

@@ -75,7 +75,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
     '`search.similar_cache.lookup` (hit) and `search.respond` (cached): `exact` (same question) or `similar` (a reworded one, served the earlier answer).',
   similarOutcome:
     '`search.similar_cache.lookup`: `hit`, `miss` (no earlier question close enough), `stale` (the nearest one’s answer expired, was deleted or predates the corpus) or `error` (failed open).',
-  similarScore: '`search.similar_cache.lookup`: cosine similarity of the nearest earlier question at or above the minimum.',
+  similarScore:
+    '`search.similar_cache.lookup`: cosine similarity of the nearest earlier question at or above the minimum.',
   similarMinScore: '`search.similar_cache.lookup`: `SEARCH_SIMILAR_CACHE_MIN_SCORE`.',
   dbSystemName: 'Client spans: `zerodb` or `redis`.',
   dbOperationName: 'Client spans: the operation (`vector_search`, `GET`, …).',

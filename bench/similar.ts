@@ -92,7 +92,7 @@ async function askPair(stack: LocalStack, variant: RunningVariant, first: string
   const original = await ask(variant, first)
   const traceId = header(original, 'x-trace-id').toLowerCase()
   // The index entry is written after the response, once the answer is stored: wait for its span.
-  await waitForSpan(stack, traceId, 'search.similar_cache.write')
+  await waitForSpan(stack, traceId, 'zerodb.upsert_vector')
   return { original, reply: await ask(variant, second) }
 }
 

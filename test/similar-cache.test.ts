@@ -45,7 +45,7 @@ async function ask(query: string, extra: Record<string, unknown> = {}) {
 async function askAndStore(query: string, extra: Record<string, unknown> = {}) {
   const asked = await ask(query, extra)
   expect(asked.res.headers.get('x-cache')).toBe('MISS')
-  await traceWith(h, asked.res, 'search.similar_cache.write')
+  await traceWith(h, asked.res, 'zerodb.upsert_vector')
   return asked
 }
 
@@ -143,7 +143,7 @@ describe('similarity cache', () => {
     const { res, body } = await ask(reworded!)
     expect(res.headers.get('x-cache')).toBe('MISS')
     expect(body.cached).toBe(false)
-    const spans = await traceWith(h, res, 'zerodb.delete_vector', 'search.similar_cache.write')
+    const spans = await traceWith(h, res, 'zerodb.delete_vector', 'zerodb.upsert_vector')
     expect(one(spans, 'search.similar_cache.lookup').attributes['similar_cache.outcome']).toBe('stale')
     // The stale entry went, the reworded question's own entry came: the count is unchanged.
     expect(h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0).toBe(entries)

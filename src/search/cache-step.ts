@@ -66,13 +66,17 @@ export function answerEntry(slot: CacheSlot, result: SearchResult, ttlSeconds: n
 
 /**
  * Step 9, after the response: the answer and a freshly computed embedding, in one round trip.
- * Resolves to whether they were stored (the similarity index points at them only then).
+ * `afterStored` runs only once they are stored: the similarity index entry that points at them.
  */
-export function writeCache(run: SearchRun, entries: CacheEntry[]): Promise<boolean> {
+export function writeCache(
+  run: SearchRun,
+  entries: CacheEntry[],
+  afterStored?: (span: Span) => Promise<void>,
+): Promise<void> {
   return step('search.cache_write', run, {}, async (span) => {
     const written = await run.deps.cache.setMany(entries)
     if (written.reason === 'error') failOpen(span, written.error)
-    return written.reason === 'ok'
+    else await afterStored?.(span)
   })
 }
 

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api'
 import type { CacheEntry } from '../clients/cache.ts'
 import { ApiError } from '../errors.ts'
 import { ATTR, type CacheKind } from '../telemetry/catalogue.ts'
@@ -187,10 +188,10 @@ export function finishInBackground(
   const indexed = cacheable && slot && vector && similarCacheApplies(run, prepared.options, slot)
   // A cache hit has nothing to write: no step 9 span at all.
   if (entries.length > 0) {
-    run.background(async () => {
-      const stored = await writeCache(run, entries)
-      if (stored && indexed) await writeSimilar(run, vector, prepared.options, slot)
-    })
+    const index = indexed
+      ? (span: Span) => writeSimilar(run, span, vector, prepared.options, slot)
+      : undefined
+    run.background(() => writeCache(run, entries, index))
   }
   run.background(() => logQuery(run, log))
 }

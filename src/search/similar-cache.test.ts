@@ -1,3 +1,4 @@
+import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api'
 import type { Redis } from '@upstash/redis'
 import { describe, expect, it } from 'vitest'
 import { CacheClient } from '../clients/cache.ts'
@@ -21,6 +22,7 @@ const ENV = {
   UPSTASH_REDIS_REST_TOKEN: 't',
   JWT_SECRET: '0123456789abcdef',
 }
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
 const OPTIONS: SearchOptions = { topK: 5, bypassCache: false, stream: false }
 const SLOT = { key: 'search:query:abc', corpusVersion: '7' }
 const RESULT: SearchResult = {
@@ -135,7 +137,7 @@ describe('writeSimilar', () => {
       },
     )
     const before = Date.now()
-    await writeSimilar(run, [0.5], OPTIONS, SLOT)
+    await writeSimilar(run, NO_SPAN, [0.5], OPTIONS, SLOT)
     const body = calls[0]!.body as Record<string, unknown> & { vector_metadata: Record<string, unknown> }
     expect(calls[0]!.url).toContain('/database/vectors/upsert')
     expect(body).toMatchObject({
@@ -156,6 +158,6 @@ describe('writeSimilar', () => {
 
   it('a failed write is swallowed (noted on the span), not thrown into the background', async () => {
     const { run } = runWith([json(500, { detail: 'down' })])
-    await expect(writeSimilar(run, [0.5], OPTIONS, SLOT)).resolves.toBeUndefined()
+    await expect(writeSimilar(run, NO_SPAN, [0.5], OPTIONS, SLOT)).resolves.toBeUndefined()
   })
 })

@@ -122,35 +122,39 @@ async function find(
 }
 
 /**
- * After the response, once the exact answer is stored (search/pipeline.ts orders the two): the
- * question's embedding, pointing at that answer. One entry per exact key, so asking the same
- * question again under a new corpus version replaces the old entry instead of adding one.
+ * Inside step 9, once the exact answer is stored (its `zerodb.upsert_vector` span is a child of
+ * `search.cache_write`: no span of its own, a miss trace stays small): the question's embedding,
+ * pointing at that answer. One entry per exact key, so asking the same question again under a new
+ * corpus version replaces the old entry instead of adding one.
  */
-export function writeSimilar(run: SearchRun, vector: number[], options: SearchOptions, slot: CacheSlot) {
+export async function writeSimilar(
+  run: SearchRun,
+  span: Span,
+  vector: number[],
+  options: SearchOptions,
+  slot: CacheSlot,
+): Promise<void> {
   const { namespace } = run.deps.config.similarCache
   const ttlSeconds = run.deps.config.cache.ttlSeconds
-  return withSpan(SPAN.similarWrite, {}, async (span) => {
-    addUserContext(run.user, span)
-    const metadata: SimilarEntryMetadata = {
-      cache_key: slot.key,
-      corpus_version: slot.corpusVersion,
-      options: await optionsFingerprint(options),
-      expires_at: Date.now() + ttlSeconds * 1000,
-    }
-    try {
-      // The document is the key, not the question: the index never holds query text.
-      await run.deps.zerodb.upsertVector({
-        id: await similarVectorId(slot.key),
-        vector,
-        document: slot.key,
-        metadata: { ...metadata },
-        namespace,
-      })
-    } catch (error: unknown) {
-      // Nothing is lost but a future similar hit: noted, not an error of the request.
-      failOpen(span, error)
-    }
-  })
+  const metadata: SimilarEntryMetadata = {
+    cache_key: slot.key,
+    corpus_version: slot.corpusVersion,
+    options: await optionsFingerprint(options),
+    expires_at: Date.now() + ttlSeconds * 1000,
+  }
+  try {
+    // The document is the key, not the question: the index never holds query text.
+    await run.deps.zerodb.upsertVector({
+      id: await similarVectorId(slot.key),
+      vector,
+      document: slot.key,
+      metadata: { ...metadata },
+      namespace,
+    })
+  } catch (error: unknown) {
+    // Nothing is lost but a future similar hit: noted, not an error of the request.
+    failOpen(span, error)
+  }
 }
 
 function failOpen(span: Span, error: unknown): void {

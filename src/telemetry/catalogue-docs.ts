@@ -133,7 +133,8 @@ const STEP_MEANINGS: Record<SearchStep, string> = {
     'The grounded answer from the chat model, in parallel with media; falls back to sources.',
   'search.build_sources': 'Threshold, dedupe by document, URLs by type.',
   'search.attach_media': 'One `query_documents` on table `media` for the sources’ videos and images.',
-  'search.cache_write': 'Stores the answer after the response (waitUntil).',
+  'search.cache_write':
+    'Stores the answer after the response (waitUntil), then the question’s embedding in the similarity index (`zerodb.upsert_vector`).',
   'search.log_query': 'Writes a `search_queries` row after the response (waitUntil).',
   'search.respond':
     'Builds the JSON body; for a stream, starts when the headers go out and ends with the last event.',
@@ -225,12 +226,6 @@ export function spanDocs(
       parent: 'request span',
       meaning:
         'After step 4, beside step 5: the nearest earlier question (ZeroDB namespace `wwmaa_similar_questions`, same corpus version and options), then its answer (`redis.get`). A hit skips steps 5–8.',
-    },
-    {
-      name: 'search.similar_cache.write',
-      kind: 'internal',
-      parent: 'request span',
-      meaning: 'After step 9 stored a fresh answer (waitUntil): the question’s embedding, pointing at it.',
     },
     {
       name: 'redis.search_lookup',

@@ -171,7 +171,6 @@ const RULES: Record<string, Rule> = {
     always: [...USER, 'similarMinScore', 'cacheHit', 'similarOutcome'],
     sometimes: ['similarScore', 'cacheKind', 'cacheFailOpen'],
   },
-  'search.similar_cache.write': { always: USER, sometimes: ['cacheFailOpen'] },
   'embeddings {model}': {
     always: [...GEN_AI, 'embeddingDimensions'],
     sometimes: ['errorUpstream', 'httpStatus'],

@@ -61,9 +61,8 @@ export const SPAN = {
   cache: (operation: CacheOperation) => `redis.${operation}` as const,
   documents: (operation: DocumentOperation) => `documents.${operation}` as const,
   healthCheck: (dependency: HealthDependency) => `health.check.${dependency}` as const,
-  /** Similarity cache (issue 14): the lookup after step 4, and the index write after the response. */
+  /** Similarity cache (issue 14): the lookup after step 4 (its index write is inside step 9). */
   similarLookup: 'search.similar_cache.lookup',
-  similarWrite: 'search.similar_cache.write',
 } as const
 
 export const ZERODB_OPERATIONS = [

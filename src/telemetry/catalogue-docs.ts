@@ -39,7 +39,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   rateLimitRemaining: '`search.rate_limit`: requests left in the window.',
   rateLimitLimit: '`search.rate_limit`: the window’s limit.',
   rateLimitKeyType: '`search.rate_limit`: `user` or `ip`.',
-  cacheHit: '`search.cache_check`: whether the answer came from the cache.',
+  cacheHit:
+    '`search.cache_check` (same question) and `search.similar_cache.lookup` (a reworded one): whether the answer came from the cache.',
   cacheHitSemconv: '`redis.get`: whether the key existed.',
   embeddingDimensions: '`search.generate_embedding`: length of the query vector.',
   embeddingDimension: '`search.vector_search`: length of the vector searched with.',
@@ -68,7 +69,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   bypassCache: '`search.cache_check`: the client asked to skip the cache read.',
   sourceType: '`search.vector_search`: the `filters.source_type` applied.',
   rateLimitFailOpen: '`search.rate_limit`: Upstash failed and the request was let through.',
-  cacheFailOpen: '`search.cache_check` / `search.cache_write`: Upstash failed and the cache was skipped.',
+  cacheFailOpen:
+    '`search.cache_check` / `search.cache_write` / `search.similar_cache.lookup`: Upstash (or, for the similarity index, ZeroDB) failed or timed out and the cache was skipped.',
   mediaDegraded: '`search.attach_media`: the media query failed and no media was attached.',
   querySuccess: '`search.log_query`: whether the search succeeded.',
   cacheKind:

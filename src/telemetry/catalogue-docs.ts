@@ -239,10 +239,10 @@ export function spanDocs(
   ]
 }
 
+export const EVENT_DOCS: Record<keyof typeof import('./catalogue.ts').EVENT, string> = {
+  rateLimitFailOpen: 'On `search.rate_limit` when Upstash failed and the request was let through.',
   cacheFailOpen:
     'On `search.cache_check`, `search.cache_write` or `search.similar_cache.lookup` when Upstash (or the similarity index in ZeroDB) failed and the cache was skipped.',
-  rateLimitFailOpen: 'On `search.rate_limit` when Upstash failed and the request was let through.',
-  cacheFailOpen: 'On `search.cache_check` when Upstash failed and the cache was skipped.',
   firstToken: 'On the streamed `search.generate_answer` span when the first token arrived.',
   answerFallback: 'On `search.generate_answer` when the sources-only answer replaced the model’s.',
   httpRetry:

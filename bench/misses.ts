@@ -32,12 +32,18 @@ export function upstreamHosts(stack: LocalStack): Record<string, string> {
   return Object.fromEntries(Object.entries(named).map(([name, url]) => [new URL(url).host, `<${name}>`]))
 }
 
-let counter = 0
-/** A seeded question with a unique suffix: new cache key and new embedding-cache key. */
+/** A made-up word: three of them make a question no earlier one is similar to (cosine < 0.65). */
+const word = () =>
+  Array.from({ length: 6 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')
+
+/**
+ * A seeded question with a suffix of made-up words: a new cache key, a new embedding-cache key,
+ * and nothing in the similarity index close enough to serve it. So each miss pays for the full
+ * path, the similarity lookup included (bypass_cache would skip that lookup).
+ */
 export function freshMissBody(): string {
-  counter += 1
-  const query = `how do I tie my belt bench ${process.pid}x${Date.now().toString(36)}x${counter}`
-  return JSON.stringify({ query, bypass_cache: true })
+  const query = `how do I tie my belt bench ${word()} ${word()} ${word()}`
+  return JSON.stringify({ query })
 }
 
 export function checkMiss(reply: Reply): string | undefined {

@@ -4,6 +4,7 @@ import type { HeapResult } from './heap.ts'
 import type { Summary } from './measure.ts'
 import type { MissResult } from './misses.ts'
 import type { SpanProfileRow } from './profile.ts'
+import type { SimilarQuality } from './similar.ts'
 import type { ThroughputResult } from './throughput.ts'
 
 /** The figures, their targets, and the human table + machine JSON that `npm run bench` prints. */
@@ -20,6 +21,8 @@ export const FIGURES = [
   'heap_bytes_per_request_off',
   'upstash_requests_per_hit',
   'startup_ms',
+  'similar_hit_rate',
+  'similar_false_hit_rate',
 ] as const
 export type Figure = (typeof FIGURES)[number]
 
@@ -38,6 +41,9 @@ export const TARGETS: Record<Figure, { op: 'max' | 'min'; value: number }> = {
   upstash_requests_per_hit: { op: 'max', value: 1 },
   // No target in issue 12 ("a figure beside the bundle size"): a bound that flags a regression.
   startup_ms: { op: 'max', value: 5000 },
+  // Issue 14: reworded questions served the earlier answer, and never another question's.
+  similar_hit_rate: { op: 'min', value: 0.8 },
+  similar_false_hit_rate: { op: 'max', value: 0 },
 }
 
 export interface Machine {
@@ -69,6 +75,8 @@ export interface Details {
   heap: Record<string, HeapResult>
   /** Cold starts to the first answered /health (bench/startup.ts). */
   startup: Summary | undefined
+  /** The similarity cache over local/seed/similar-pairs.json (bench/similar.ts). */
+  similar?: SimilarQuality
 }
 
 export function round(n: number, digits = 3): number {
@@ -226,6 +234,21 @@ export function renderTable(result: BenchResult): string {
         heap.map(([k, h]) => [k, h.requests, h.beforeBytes, h.afterBytes, h.bytesPerRequest]),
       ),
     )
+  }
+  const similar = result.similar
+  if (similar) {
+    out.push(
+      '',
+      `Similarity cache: ${similar.reworded} reworded and ${similar.different} near-different pairs end to end; ` +
+        'offline, the local embedding model by threshold',
+    )
+    out.push(
+      table(
+        ['threshold', 'hit rate', 'false-hit rate'],
+        similar.thresholds.map((r) => [r.threshold.toFixed(2), r.hitRate, r.falseHitRate]),
+      ),
+    )
+    for (const f of similar.failures) out.push(`  ${f.kind}: "${f.first}" → "${f.second}": ${f.xCache}`)
   }
   const bundle = result.bundle
   if ('build' in bundle) {

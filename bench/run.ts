@@ -20,6 +20,7 @@ import {
   renderTable,
   round,
 } from './report.ts'
+import { measureSimilar } from './similar.ts'
 import { measureStartup } from './startup.ts'
 import { measureThroughput } from './throughput.ts'
 import { upstashRequestsPerHit } from './upstash-requests.ts'
@@ -54,6 +55,7 @@ const PLAN = quick
       heapWarmup: 300,
       heapRequests: 1000,
       coldStarts: 5,
+      similarPairs: 5,
     }
   : {
       warmup: 200,
@@ -67,6 +69,7 @@ const PLAN = quick
       heapWarmup: 400,
       heapRequests: 2000,
       coldStarts: 7,
+      similarPairs: undefined,
     }
 const CONNECTIONS = 20
 const HIT_BODY = JSON.stringify({ query: 'how do I tie my belt' })
@@ -153,8 +156,16 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void stopEnv().then(() => process.exit(130)))
   try {
     const { variants, tap } = env
-    await prime(variants)
     const full = variants.find((v) => v.name === 'full')
+    // Before priming: each pair bumps the corpus version, which retires the primed answers.
+    if (full) {
+      const n = PLAN.similarPairs ?? 'all'
+      log(`similar: ${n} reworded and ${n} near-different pairs through the full variant`)
+      details.similar = await measureSimilar(env.stack, full, { pairs: PLAN.similarPairs, log })
+      figures.similar_hit_rate = details.similar.hitRate
+      figures.similar_false_hit_rate = details.similar.falseHitRate
+    }
+    await prime(variants)
     if (full) {
       figures.upstash_requests_per_hit = await upstashRequestsPerHit(env.stack.upstash, hitTarget(full), 20)
       log(`upstash requests per cache hit: ${figures.upstash_requests_per_hit}`)

@@ -5,13 +5,21 @@ const STOPWORDS = new Set(
   (
     'a an and are as at be been but by can could did do does for from had has have how i if in into is it ' +
     'its me my of on or our she he so than that the their them then there these they this to was we were ' +
-    'what when where which who why will with would you your about just also any some not no yes'
+    'what when where which who why will with would you your about just also any some not no yes ' +
+    // Modal auxiliaries only shape the question ("how should I …" asks what "how do I …" asks).
+    'should shall may might'
   ).split(' '),
 )
 
 const WORD_WEIGHT = 1
 const BIGRAM_WEIGHT = 0.7
 const CHAR_WEIGHT = 0.25
+/**
+ * Numbers (years, ranks, dates) name one thing exactly: "2026" and "2027" share no meaning, though
+ * they share most characters. They get no character n-grams and a heavier word feature, as a
+ * trained model keeps "the 2026 open mat" and "the 2027 open mat" apart.
+ */
+const NUMBER_WEIGHT = 2
 
 /** Light stemming: enough to make "ties", "tying" and "tied" land near "tie". */
 export function stem(word: string): string {
@@ -68,6 +76,10 @@ export function embed(text: string, dims = 1536): number[] {
   const vector = new Float64Array(dims)
   const words = tokenize(text)
   for (const word of words) {
+    if (/^\p{N}+$/u.test(word)) {
+      add(vector, `w:${word}`, NUMBER_WEIGHT)
+      continue
+    }
     add(vector, `w:${word}`, WORD_WEIGHT)
     const padded = ` ${word} `
     for (const n of [3, 4]) {

@@ -35,3 +35,31 @@ describe('OPENAI_EMBEDDING_DIMENSIONS', () => {
     }
   })
 })
+
+describe('similarity cache variables', () => {
+  it('defaults: on, minimum score 0.8, 250 ms lookup, its own namespace', () => {
+    expect(resolveAppConfig(REQUIRED).similarCache).toEqual({
+      enabled: true,
+      minScore: 0.8,
+      timeoutMs: 250,
+      namespace: 'wwmaa_similar_questions',
+    })
+    expect(resolveAppConfig({ ...REQUIRED, SEARCH_SIMILAR_CACHE: 'false' }).similarCache.enabled).toBe(false)
+    expect(
+      resolveAppConfig({ ...REQUIRED, SEARCH_SIMILAR_CACHE_MIN_SCORE: '0.9' }).similarCache.minScore,
+    ).toBe(0.9)
+  })
+
+  it('refuses a score that would serve other questions, or a non-boolean switch, naming the variable', () => {
+    for (const [name, bad] of [
+      ['SEARCH_SIMILAR_CACHE_MIN_SCORE', '0.3'],
+      ['SEARCH_SIMILAR_CACHE_MIN_SCORE', '1.5'],
+      ['SEARCH_SIMILAR_CACHE', 'maybe'],
+      ['SEARCH_SIMILAR_CACHE_TIMEOUT_MS', '5'],
+    ] as const) {
+      expect(() => resolveAppConfig({ ...REQUIRED, [name]: bad }), `${name}=${bad}`).toThrow(
+        new RegExp(`^invalid configuration: ${name}:`),
+      )
+    }
+  })
+})

@@ -46,6 +46,12 @@ const schema = z.object({
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
   SEARCH_CACHE_TTL_SECONDS: int(0, 86_400).default(300),
   SEARCH_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.15),
+  SEARCH_SIMILAR_CACHE: bool.default(true),
+  // 0.8: the middle of the band where the measured pairs give every rewording and no false hit
+  // (docs/benchmarks.md, "Similarity cache threshold").
+  SEARCH_SIMILAR_CACHE_MIN_SCORE: z.coerce.number().min(0.5).max(1).default(0.8),
+  SEARCH_SIMILAR_CACHE_TIMEOUT_MS: int(20, 5000).default(250),
+  ZERODB_SIMILAR_NAMESPACE: z.string().trim().min(1).default('wwmaa_similar_questions'),
   RATE_LIMIT_REQUESTS: int(1, 10_000_000).default(10),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
   REQUEST_TIMEOUT_MS: int(100, 120_000).default(HTTP_DEFAULTS.requestTimeoutMs),
@@ -107,6 +113,17 @@ export interface ResolvedAppConfig {
   search: {
     /** SEARCH_MIN_SCORE: sources below it are dropped (and sent to ZeroDB as `threshold`). @default 0.15 */
     minScore: number
+  }
+  /** The similarity cache: reworded questions served the answer of an earlier one (search/similar-cache.ts). */
+  similarCache: {
+    /** SEARCH_SIMILAR_CACHE: `false` turns the lookup and the index writes off. @default true */
+    enabled: boolean
+    /** SEARCH_SIMILAR_CACHE_MIN_SCORE: cosine similarity a stored question needs to be served. @default 0.8 */
+    minScore: number
+    /** SEARCH_SIMILAR_CACHE_TIMEOUT_MS: the lookup's deadline (no retries); past it, a miss. @default 250 */
+    timeoutMs: number
+    /** ZERODB_SIMILAR_NAMESPACE, the vector namespace of question embeddings. @default 'wwmaa_similar_questions' */
+    namespace: string
   }
   rateLimit: {
     /** RATE_LIMIT_REQUESTS per window per user (or IP). @default 10 */
@@ -176,6 +193,12 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
     },
     jwtSecret: c.JWT_SECRET,
     search: { minScore: c.SEARCH_MIN_SCORE },
+    similarCache: {
+      enabled: c.SEARCH_SIMILAR_CACHE,
+      minScore: c.SEARCH_SIMILAR_CACHE_MIN_SCORE,
+      timeoutMs: c.SEARCH_SIMILAR_CACHE_TIMEOUT_MS,
+      namespace: c.ZERODB_SIMILAR_NAMESPACE,
+    },
     rateLimit: { requests: c.RATE_LIMIT_REQUESTS, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS },
     http: {
       requestTimeoutMs: c.REQUEST_TIMEOUT_MS,

@@ -10,7 +10,7 @@ import { freshQuery, type SearchBody } from './search-support.ts'
 
 /** The expectations live in docs/reliability.md; this suite is their executable form. */
 interface Row {
-  upstream: 'zerodb' | 'openai-embeddings' | 'openai-chat' | 'upstash' | 'collector'
+  upstream: 'zerodb' | 'zerodb-similar' | 'openai-embeddings' | 'openai-chat' | 'upstash' | 'collector'
   fault: 'timeout' | '500' | '429' | 'refused' | 'malformed' | 'dimension' | 'no-table'
   status: number
   code: string | undefined
@@ -81,12 +81,21 @@ const VARS = {
 }
 const MATCH: Record<Exclude<Row['upstream'], 'collector'>, string | undefined> = {
   zerodb: '/vectors/search',
+  'zerodb-similar': '/vectors/search',
   'openai-embeddings': '/v1/embeddings',
   'openai-chat': '/v1/chat/completions',
   upstash: undefined,
 }
 
+/** The similarity lookup's vector search names its own namespace; step 5's does not. */
+const SIMILAR_NAMESPACE = 'wwmaa_similar_questions'
+
 function faultOf(row: Row): Fault {
+  const fault = baseFaultOf(row)
+  return row.upstream === 'zerodb-similar' ? { ...fault, bodyIncludes: SIMILAR_NAMESPACE } : fault
+}
+
+function baseFaultOf(row: Row): Fault {
   const match = MATCH[row.upstream as keyof typeof MATCH]
   switch (row.fault) {
     case 'timeout':
@@ -120,6 +129,8 @@ const DEAD = 'http://127.0.0.1:9' // discard port: nothing listens, connections 
 let stack: LocalStack
 let healthy: Harness
 let faultyCollector: Harness
+/** With the similarity cache on (the harness turns it off): the `zerodb-similar` rows. */
+let similarOn: Harness
 const refused = new Map<string, Harness>()
 
 beforeAll(async () => {
@@ -131,14 +142,16 @@ beforeAll(async () => {
     stack,
     vars: { ...VARS, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
   })
+  similarOn = await startHarness({ stack, vars: { ...VARS, SEARCH_SIMILAR_CACHE: 'true' } })
   // The first request of a fresh isolate pays for module start-up; rows must measure only the fault.
-  for (const h of [healthy, faultyCollector])
+  for (const h of [healthy, faultyCollector, similarOn])
     await (await h.post('/api/search/query', { query: freshQuery() })).arrayBuffer()
 })
 afterAll(async () => {
   for (const h of refused.values()) await h.stop()
   await mismatched?.stop()
   await faultyCollector?.stop()
+  await similarOn?.stop()
   await healthy?.stop()
   await stack?.stop()
   collector.close()
@@ -186,6 +199,9 @@ async function send(row: Row): Promise<{ res: Response; body: unknown; elapsed: 
   } else if (row.upstream === 'collector') {
     collectorMode = row.fault
     h = faultyCollector
+  } else if (row.upstream === 'zerodb-similar') {
+    h = similarOn
+    stack.zerodb.faults.set(faultOf(row))
   } else {
     stack[
       row.upstream === 'upstash' ? 'upstash' : row.upstream === 'zerodb' ? 'zerodb' : 'openai'
@@ -193,7 +209,9 @@ async function send(row: Row): Promise<{ res: Response; body: unknown; elapsed: 
   }
   const started = Date.now()
   try {
-    const res = await h.post('/api/search/query', { query, bypass_cache: true })
+    // bypass_cache skips the similarity lookup too: its rows must not bypass.
+    const bypass = row.upstream !== 'zerodb-similar'
+    const res = await h.post('/api/search/query', { query, bypass_cache: bypass })
     const body = await res.json()
     return { res, body, elapsed: Date.now() - started }
   } finally {
@@ -218,8 +236,8 @@ function assertSpan(spans: FlatSpan[], expected: NonNullable<Row['span']>) {
 }
 
 describe('fault matrix (docs/reliability.md)', () => {
-  it('covers every upstream with every fault, plus the ZeroDB contract failures', () => {
-    expect(rows).toHaveLength(27)
+  it('covers every upstream with every fault, plus the ZeroDB contract failures and the similarity lookup', () => {
+    expect(rows).toHaveLength(29)
   })
 
   it.each(rows.map((r) => [r.upstream, r.fault, r] as const))('%s %s', async (_u, _f, row) => {

@@ -20,6 +20,7 @@ export const corsFromConfig = cors({
     'X-RateLimit-Limit',
     'X-RateLimit-Remaining',
     'X-RateLimit-Reset',
+    'X-Cache',
   ],
   maxAge: 600,
 })

@@ -6,7 +6,7 @@ import { UpstreamError } from '../errors.ts'
 import { limitBody } from '../middleware/body-limit.ts'
 import { defaultHook } from '../middleware/validation.ts'
 import { searchDeps } from '../search/deps.ts'
-import { logFailureInBackground, prepareSearch } from '../search/pipeline.ts'
+import { logFailureInBackground, prepareSearch, xCacheHeader } from '../search/pipeline.ts'
 import { clientIp } from '../search/rate-limit.ts'
 import { respondJson } from '../search/respond.ts'
 import { elapsedMs, type SearchRun } from '../search/run.ts'
@@ -77,6 +77,13 @@ const responses = {
   200: {
     description:
       'The answer with its sources. With `stream: true` or `Accept: text/event-stream`: SSE events `sources`, `media`, `delta` (answer text), `done`.',
+    headers: {
+      'X-Cache': {
+        description:
+          '`HIT`: the answer cached for this question; `HIT-SIMILAR`: the answer cached for an earlier question worded differently (similarity cache); `MISS`: computed now.',
+        schema: { type: 'string' as const, enum: ['HIT', 'HIT-SIMILAR', 'MISS'] },
+      },
+    },
     content: {
       'application/json': { schema: SearchResponseSchema },
       'text/event-stream': { schema: z.string() },
@@ -146,6 +153,7 @@ async function handle(c: Context<AppEnv>, query: string, options: SearchOptions)
     throw error
   }
   for (const [name, value] of Object.entries(prepared.rateLimitHeaders)) c.header(name, value)
+  c.header('X-Cache', xCacheHeader(prepared))
   return options.stream ? streamSearch(c, run, prepared) : respondJson(c, run, prepared)
 }
 

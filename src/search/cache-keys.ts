@@ -19,6 +19,18 @@ export async function searchCacheKey(
   return `${SEARCH_PREFIX}${await sha256Hex(material)}`
 }
 
+/** The options a similar answer must share (the same fields as the exact key), as a short hash. */
+export async function optionsFingerprint(
+  options: Pick<SearchOptions, 'topK' | 'sourceType'>,
+): Promise<string> {
+  return (await sha256Hex(JSON.stringify([options.topK, options.sourceType ?? null]))).slice(0, 16)
+}
+
+/** The similarity-index entry of an exact key: one per key, so a rewrite replaces it. */
+export async function similarVectorId(cacheKey: string): Promise<string> {
+  return `sq-${(await sha256Hex(cacheKey)).slice(0, 32)}`
+}
+
 /** Embeddings depend on the text and the model only, so they outlive corpus changes. */
 export async function embeddingCacheKey(model: string, normalized: string): Promise<string> {
   return `${EMBEDDING_PREFIX}${model}:${await sha256Hex(normalized)}`

@@ -64,11 +64,19 @@ export function answerEntry(slot: CacheSlot, result: SearchResult, ttlSeconds: n
   return { key: slot.key, value, ttlSeconds }
 }
 
-/** Step 9, after the response: the answer and a freshly computed embedding, in one round trip. */
-export function writeCache(run: SearchRun, entries: CacheEntry[]): Promise<void> {
+/**
+ * Step 9, after the response: the answer and a freshly computed embedding, in one round trip.
+ * `afterStored` runs only once they are stored: the similarity index entry that points at them.
+ */
+export function writeCache(
+  run: SearchRun,
+  entries: CacheEntry[],
+  afterStored?: (span: Span) => Promise<void>,
+): Promise<void> {
   return step('search.cache_write', run, {}, async (span) => {
     const written = await run.deps.cache.setMany(entries)
     if (written.reason === 'error') failOpen(span, written.error)
+    else await afterStored?.(span)
   })
 }
 
@@ -78,7 +86,7 @@ function failOpen(span: Span, error: CacheError): void {
 }
 
 /** A cached value written by an older deploy may have another shape: then it is a miss. */
-function isCachedAnswer(value: unknown): value is CachedAnswer {
+export function isCachedAnswer(value: unknown): value is CachedAnswer {
   if (!value || typeof value !== 'object') return false
   const { corpus_version, result } = value as Partial<CachedAnswer>
   if (typeof corpus_version !== 'string' || !result || typeof result !== 'object') return false

@@ -10,6 +10,8 @@ export interface SearchDeps {
   zerodb: ZeroDbClient
   openai: OpenAiClient
   cache: CacheClient
+  /** ZeroDB for the similarity-cache lookup: its own short timeout and no retries (a miss costs one call). */
+  similarZerodb: ZeroDbClient
 }
 
 export interface DepsOverrides {
@@ -28,6 +30,12 @@ export function createSearchDeps(config: ResolvedAppConfig, overrides: DepsOverr
     cache,
     zerodb: new ZeroDbClient({ ...config.zerodb, fetch: overrides.fetch }),
     openai: new OpenAiClient({ ...config.openai, fetch: overrides.fetch }),
+    similarZerodb: new ZeroDbClient({
+      ...config.zerodb,
+      timeoutMs: config.similarCache.timeoutMs,
+      maxRetries: 0,
+      fetch: overrides.fetch,
+    }),
   }
 }
 

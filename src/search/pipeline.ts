@@ -1,6 +1,7 @@
+import type { Span } from '@opentelemetry/api'
 import type { CacheEntry } from '../clients/cache.ts'
 import { ApiError } from '../errors.ts'
-import { ATTR } from '../telemetry/catalogue.ts'
+import { ATTR, type CacheKind } from '../telemetry/catalogue.ts'
 import { type AnswerOutcome, generateAnswer } from './answer.ts'
 import { attachMedia, type MediaOutcome } from './attach-media.ts'
 import { embeddingCacheKey, searchCacheKey } from './cache-keys.ts'
@@ -12,6 +13,7 @@ import { logQuery, type QueryLogEntry } from './query-log.ts'
 import { checkRateLimit } from './rate-limit.ts'
 import { buildSourcesStep, generateEmbedding, vectorSearch } from './retrieval.ts'
 import { type SearchRun, step } from './run.ts'
+import { lookupSimilar, similarCacheApplies, writeSimilar } from './similar-cache.ts'
 import { relatedQueries } from './sources.ts'
 import type { RankedSource, SearchOptions, SearchResult, Source } from './types.ts'
 
@@ -23,11 +25,13 @@ interface PreparedBase {
   /** Undefined when the cache is unavailable: then nothing is written either. */
   cacheSlot: CacheSlot | undefined
   embeddingEntry?: CacheEntry
+  /** The question's embedding (a miss or a similar hit): the similarity index stores it. */
+  embeddingVector?: number[]
 }
 
 /** Where steps 1–5 and 7 leave a search; the response (JSON or SSE) is built from this. */
 export type Prepared =
-  | (PreparedBase & { kind: 'cached'; result: SearchResult })
+  | (PreparedBase & { kind: 'cached'; cacheKind: CacheKind; result: SearchResult })
   /** Nothing above the relevance threshold: answered without the model. */
   | (PreparedBase & { kind: 'no_results'; result: SearchResult })
   | (PreparedBase & { kind: 'fresh'; sources: RankedSource[]; related: string[] })
@@ -49,20 +53,43 @@ export async function prepareSearch(
   })
   const cache = await checkCache(run, key, options, lookup)
   const base = { normalized, options, rateLimitHeaders: outcome.headers, cacheSlot: cache.slot }
-  if (cache.reason === 'hit') return { ...base, kind: 'cached', result: cache.result }
+  if (cache.reason === 'hit') return { ...base, kind: 'cached', cacheKind: 'exact', result: cache.result }
 
   const embedding = await generateEmbedding(run, normalized, {
     key: embeddingKey,
     prefetched: lookup.embedding,
   })
-  const hits = await vectorSearch(run, embedding.vector, options)
-  const { sources } = await buildSourcesStep(run, hits, options.topK)
-  const withEmbedding = { ...base, embeddingEntry: embedding.cacheEntry }
+  const withEmbedding = { ...base, embeddingEntry: embedding.cacheEntry, embeddingVector: embedding.vector }
+  // The similarity lookup and step 5 both need only the embedding: side by side, so a miss waits
+  // for the slower of the two, not for both. Step 5's failure counts only when it is needed.
+  const searching = settle(vectorSearch(run, embedding.vector, options))
+  const similar = await lookupSimilar(run, embedding.vector, options, cache.slot)
+  if (similar.reason === 'hit') {
+    return { ...withEmbedding, kind: 'cached', cacheKind: 'similar', result: similar.result }
+  }
+  const searched = await searching
+  if (!searched.ok) throw searched.error
+  const { sources } = await buildSourcesStep(run, searched.value, options.topK)
   if (sources.length === 0) {
     const result = { answer: NO_RESULTS_ANSWER, sources: [], media: emptyMedia(), related_queries: [] }
     return { ...withEmbedding, kind: 'no_results', result }
   }
   return { ...withEmbedding, kind: 'fresh', sources, related: relatedQueries(sources, normalized) }
+}
+
+/** A promise that never rejects, so it may wait unobserved while another call runs. */
+async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await p }
+  } catch (error: unknown) {
+    return { ok: false, error }
+  }
+}
+
+/** `X-Cache` on every search response: `HIT`, `HIT-SIMILAR` (a reworded question) or `MISS`. */
+export function xCacheHeader(prepared: Prepared): 'HIT' | 'HIT-SIMILAR' | 'MISS' {
+  if (prepared.kind !== 'cached') return 'MISS'
+  return prepared.cacheKind === 'similar' ? 'HIT-SIMILAR' : 'HIT'
 }
 
 export interface Completed {
@@ -162,8 +189,17 @@ export function finishInBackground(
     resultCount: done.result.sources.length,
     fallback: done.answer?.fallback ?? false,
   }
+  // The index entry points at the answer, so it is written once the answer is stored.
+  const vector = prepared.embeddingVector
+  const slot = prepared.cacheSlot
+  const indexed = cacheable && slot && vector && similarCacheApplies(run, prepared.options, slot)
   // A cache hit has nothing to write: no step 9 span at all.
-  if (entries.length > 0) run.background(() => writeCache(run, entries))
+  if (entries.length > 0) {
+    const index = indexed
+      ? (span: Span) => writeSimilar(run, span, vector, prepared.options, slot)
+      : undefined
+    run.background(() => writeCache(run, entries, index))
+  }
   run.background(() => logQuery(run, log))
 }
 

@@ -69,7 +69,7 @@ export function streamSearch(c: Context<AppEnv>, run: SearchRun, prepared: Prepa
   const span = startStep(
     'search.respond',
     run,
-    { [ATTR.cached]: cached, [ATTR.stream]: true },
+    { [ATTR.cached]: cached, [ATTR.stream]: true, [ATTR.cacheKind]: cached ? prepared.cacheKind : undefined },
     requestContext,
   )
   const budgetMs = Math.max(0, run.deps.config.http.requestTimeoutMs - elapsedMs(run))

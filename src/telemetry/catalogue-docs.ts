@@ -39,7 +39,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   rateLimitRemaining: '`search.rate_limit`: requests left in the window.',
   rateLimitLimit: '`search.rate_limit`: the window’s limit.',
   rateLimitKeyType: '`search.rate_limit`: `user` or `ip`.',
-  cacheHit: '`search.cache_check`: whether the answer came from the cache.',
+  cacheHit:
+    '`search.cache_check` (same question) and `search.similar_cache.lookup` (a reworded one): whether the answer came from the cache.',
   cacheHitSemconv: '`redis.get`: whether the key existed.',
   embeddingDimensions: '`search.generate_embedding`: length of the query vector.',
   embeddingDimension: '`search.vector_search`: length of the vector searched with.',
@@ -68,9 +69,17 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   bypassCache: '`search.cache_check`: the client asked to skip the cache read.',
   sourceType: '`search.vector_search`: the `filters.source_type` applied.',
   rateLimitFailOpen: '`search.rate_limit`: Upstash failed and the request was let through.',
-  cacheFailOpen: '`search.cache_check` / `search.cache_write`: Upstash failed and the cache was skipped.',
+  cacheFailOpen:
+    '`search.cache_check` / `search.cache_write` / `search.similar_cache.lookup`: Upstash (or, for the similarity index, ZeroDB) failed or timed out and the cache was skipped.',
   mediaDegraded: '`search.attach_media`: the media query failed and no media was attached.',
   querySuccess: '`search.log_query`: whether the search succeeded.',
+  cacheKind:
+    '`search.similar_cache.lookup` (hit) and `search.respond` (cached): `exact` (same question) or `similar` (a reworded one, served the earlier answer).',
+  similarOutcome:
+    '`search.similar_cache.lookup`: `hit`, `miss` (no earlier question close enough), `stale` (the nearest one’s answer expired, was deleted or predates the corpus) or `error` (failed open).',
+  similarScore:
+    '`search.similar_cache.lookup`: cosine similarity of the nearest earlier question at or above the minimum.',
+  similarMinScore: '`search.similar_cache.lookup`: `SEARCH_SIMILAR_CACHE_MIN_SCORE`.',
   dbSystemName: 'Client spans: `zerodb` or `redis`.',
   dbOperationName: 'Client spans: the operation (`vector_search`, `GET`, …).',
   dbCollectionName: 'ZeroDB spans: namespace or table.',
@@ -126,7 +135,8 @@ const STEP_MEANINGS: Record<SearchStep, string> = {
     'The grounded answer from the chat model, in parallel with media; falls back to sources.',
   'search.build_sources': 'Threshold, dedupe by document, URLs by type.',
   'search.attach_media': 'One `query_documents` on table `media` for the sources’ videos and images.',
-  'search.cache_write': 'Stores the answer after the response (waitUntil).',
+  'search.cache_write':
+    'Stores the answer after the response (waitUntil), then the question’s embedding in the similarity index (`zerodb.upsert_vector`).',
   'search.log_query': 'Writes a `search_queries` row after the response (waitUntil).',
   'search.respond':
     'Builds the JSON body; for a stream, starts when the headers go out and ends with the last event.',
@@ -213,6 +223,13 @@ export function spanDocs(
         'One dependency probe (ZeroDB `GET /tables`, OpenAI `GET /models`, Upstash `PING`), all three in parallel.',
     },
     {
+      name: 'search.similar_cache.lookup',
+      kind: 'internal',
+      parent: 'request span',
+      meaning:
+        'After step 4, beside step 5: the nearest earlier question (ZeroDB namespace `wwmaa_similar_questions`, same corpus version and options), then its answer (`redis.get`). A hit skips steps 5–8.',
+    },
+    {
       name: 'redis.search_lookup',
       kind: 'client',
       parent: '`search.rate_limit`',
@@ -224,7 +241,8 @@ export function spanDocs(
 
 export const EVENT_DOCS: Record<keyof typeof import('./catalogue.ts').EVENT, string> = {
   rateLimitFailOpen: 'On `search.rate_limit` when Upstash failed and the request was let through.',
-  cacheFailOpen: 'On `search.cache_check` when Upstash failed and the cache was skipped.',
+  cacheFailOpen:
+    'On `search.cache_check`, `search.cache_write` or `search.similar_cache.lookup` when Upstash (or the similarity index in ZeroDB) failed and the cache was skipped.',
   firstToken: 'On the streamed `search.generate_answer` span when the first token arrived.',
   answerFallback: 'On `search.generate_answer` when the sources-only answer replaced the model’s.',
   httpRetry:

@@ -61,7 +61,7 @@ const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
   'search.log_query': { always: ['latencyMs', 'cached', 'querySuccess'] },
   'search.respond': {
     always: ['cached', 'latencyMs', 'responseBytes'],
-    sometimes: ['stream', 'streamOutcome', 'errorUpstream'],
+    sometimes: ['stream', 'streamOutcome', 'errorUpstream', 'cacheKind'],
   },
 }
 
@@ -167,6 +167,10 @@ const RULES: Record<string, Rule> = {
       },
     ]),
   ),
+  'search.similar_cache.lookup': {
+    always: [...USER, 'similarMinScore', 'cacheHit', 'similarOutcome'],
+    sometimes: ['similarScore', 'cacheKind', 'cacheFailOpen'],
+  },
   'embeddings {model}': {
     always: [...GEN_AI, 'embeddingDimensions'],
     sometimes: ['errorUpstream', 'httpStatus'],

@@ -61,6 +61,8 @@ export const SPAN = {
   cache: (operation: CacheOperation) => `redis.${operation}` as const,
   documents: (operation: DocumentOperation) => `documents.${operation}` as const,
   healthCheck: (dependency: HealthDependency) => `health.check.${dependency}` as const,
+  /** Similarity cache (issue 14): the lookup after step 4 (its index write is inside step 9). */
+  similarLookup: 'search.similar_cache.lookup',
 } as const
 
 export const ZERODB_OPERATIONS = [
@@ -85,6 +87,10 @@ export type DocumentOperation = (typeof DOCUMENT_OPERATIONS)[number]
 /** The dependencies `/health?deep=1` probes, each in a `health.check.{dependency}` span. */
 export const HEALTH_DEPENDENCIES = ['zerodb', 'openai', 'upstash'] as const
 export type HealthDependency = (typeof HEALTH_DEPENDENCIES)[number]
+/** `cache.kind` of a cached answer: the same question, or a reworded one (similarity cache). */
+export type CacheKind = 'exact' | 'similar'
+/** `similar_cache.outcome`: `stale` = the nearest question's answer is gone or older than the corpus. */
+export type SimilarOutcome = 'hit' | 'miss' | 'stale' | 'error'
 /** How a streamed answer ended: on `search.respond` (stream) and on a cancelled `chat {model}`. */
 export type StreamOutcome = 'completed' | 'cancelled' | 'error'
 
@@ -155,6 +161,11 @@ export const ATTR = {
   cacheFailOpen: 'cache.fail_open',
   mediaDegraded: 'media.degraded',
   querySuccess: 'query.success',
+  // Similarity cache (issue 14)
+  cacheKind: 'cache.kind',
+  similarOutcome: 'similar_cache.outcome',
+  similarScore: 'similar_cache.similarity',
+  similarMinScore: 'similar_cache.min_score',
   // ZeroDB and Redis (old and current semconv names side by side, as Honeycomb boards use both)
   dbSystemName: ATTR_DB_SYSTEM_NAME,
   dbOperationName: ATTR_DB_OPERATION_NAME,

@@ -1,0 +1,231 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import pairs from '../local/seed/similar-pairs.json' with { type: 'json' }
+import { CORPUS_VERSION_KEY } from '../src/clients/cache.ts'
+import { searchCacheKey } from '../src/search/cache-keys.ts'
+import { normalizeQuery } from '../src/search/normalize.ts'
+import { type Harness, startHarness } from './harness.ts'
+import { named, one, parseSse, type SearchBody, traceOf, traceWith } from './search-support.ts'
+
+// The similarity cache end to end: the instrumented Worker, the local ZeroDB (vector namespaces,
+// metadata filters), OpenAI (chat calls counted at the server), Upstash and the OTLP receiver.
+
+const NAMESPACE = 'wwmaa_similar_questions'
+const VARS = {
+  SEARCH_SIMILAR_CACHE: 'true',
+  // Generous under a loaded test machine: this suite asserts hits, not the production deadline.
+  SEARCH_SIMILAR_CACHE_TIMEOUT_MS: '3000',
+}
+
+let h: Harness
+beforeAll(async () => {
+  h = await startHarness({ vars: VARS })
+})
+afterAll(() => h?.stop())
+
+// Each test starts under a corpus version of its own: nothing cached by another test can match.
+beforeEach(async () => {
+  await h.stack.upstash.command(['INCR', CORPUS_VERSION_KEY])
+  h.stack.zerodb.faults.clear()
+})
+
+const chatCalls = () =>
+  h.stack.openai.faults.requests().filter((r) => r.path.endsWith('/chat/completions')).length
+const similarSearches = () =>
+  h.stack.zerodb.faults
+    .requests()
+    .filter((r) => r.path.endsWith('/vectors/search') && JSON.stringify(r.body).includes(NAMESPACE)).length
+
+async function ask(query: string, extra: Record<string, unknown> = {}) {
+  const res = await h.post('/api/search/query', { query, ...extra })
+  expect(res.status).toBe(200)
+  return { res, body: (await res.json()) as SearchBody }
+}
+
+/** Asks and waits until the answer and its index entry are stored (both precede the export). */
+async function askAndStore(query: string, extra: Record<string, unknown> = {}) {
+  const asked = await ask(query, extra)
+  expect(asked.res.headers.get('x-cache')).toBe('MISS')
+  await traceWith(h, asked.res, 'zerodb.upsert_vector')
+  return asked
+}
+
+describe('similarity cache', () => {
+  it('serves a reworded question the earlier answer: HIT-SIMILAR, cached, no chat call', async () => {
+    const [first, reworded] = pairs.reworded[0]!
+    const original = await askAndStore(first!)
+    const before = chatCalls()
+
+    const { res, body } = await ask(reworded!)
+    expect(res.headers.get('x-cache')).toBe('HIT-SIMILAR')
+    expect(body.cached).toBe(true)
+    expect(body.answer).toBe(original.body.answer)
+    expect(body.sources).toEqual(original.body.sources)
+    expect(body.trace_id).toBe(res.headers.get('x-trace-id'))
+    const spans = await traceOf(h, res)
+    expect(chatCalls()).toBe(before)
+    const lookup = one(spans, 'search.similar_cache.lookup')
+    expect(lookup.attributes).toMatchObject({
+      'cache.kind': 'similar',
+      cache_hit: true,
+      'similar_cache.outcome': 'hit',
+      'similar_cache.min_score': 0.8,
+    })
+    expect(lookup.attributes['similar_cache.similarity']).toBeGreaterThanOrEqual(0.8)
+    expect(one(spans, 'search.respond').attributes).toMatchObject({ cached: true, 'cache.kind': 'similar' })
+    expect(named(spans, 'search.generate_answer')).toHaveLength(0)
+    expect(named(spans, 'search.attach_media')).toHaveLength(0)
+    // The lookup is one ZeroDB vector search in its own namespace, under the lookup span.
+    const zerodb = spans.filter((s) => s.name === 'zerodb.vector_search' && s.parentSpanId === lookup.spanId)
+    expect(zerodb).toHaveLength(1)
+    expect(zerodb[0]!.attributes['db.collection.name']).toBe(NAMESPACE)
+  })
+
+  it('answers the same question again as an exact HIT, and a new one as a MISS', async () => {
+    const [first] = pairs.reworded[2]!
+    await askAndStore(first!)
+    expect((await ask(first!)).res.headers.get('x-cache')).toBe('HIT')
+    const other = await ask('who is the chief medical officer')
+    expect(other.res.headers.get('x-cache')).toBe('MISS')
+    expect(other.body.cached).toBe(false)
+  })
+
+  it.each(pairs.different.slice(0, 4))('never serves "%s" to "%s"', async (first, different) => {
+    await askAndStore(first)
+    const before = chatCalls()
+    const { res, body } = await ask(different)
+    expect(res.headers.get('x-cache')).toBe('MISS')
+    expect(body.cached).toBe(false)
+    // Answered by the model for this question (the local model may word both answers alike).
+    await traceOf(h, res)
+    expect(chatCalls()).toBe(before + 1)
+  })
+
+  it('matches only under the same search options', async () => {
+    const [first, reworded] = pairs.reworded[1]!
+    await askAndStore(first!, { top_k: 3 })
+    expect((await ask(reworded!, { top_k: 4 })).res.headers.get('x-cache')).toBe('MISS')
+    expect((await ask(reworded!, { top_k: 3, filters: { source_type: 'article' } })).body.cached).toBe(false)
+    expect((await ask(reworded!, { top_k: 3 })).res.headers.get('x-cache')).toBe('HIT-SIMILAR')
+  })
+
+  it('a document write retires similar entries, as it retires exact answers', async () => {
+    const [first, reworded] = pairs.reworded[6]!
+    await askAndStore(first!)
+    const admin = await h.token({ sub: 'admin-similar', role: 'admin' })
+    const id = `similar-retire-${process.pid}-${Date.now().toString(36)}`
+    const created = await h.fetch('/api/documents', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id,
+        source_type: 'article',
+        title: 'Gi repairs',
+        body: 'Patch a torn gi sleeve with a strip of heavy cotton, stitched on the inside. '.repeat(4),
+        url: 'https://wwmaa.org/articles/gi-repairs',
+      }),
+    })
+    expect(created.status).toBe(201)
+    const { res, body } = await ask(reworded!)
+    expect(res.headers.get('x-cache')).toBe('MISS')
+    expect(body.cached).toBe(false)
+    const spans = await traceOf(h, res)
+    expect(one(spans, 'search.similar_cache.lookup').attributes['similar_cache.outcome']).toBe('miss')
+  })
+
+  it('a match whose exact answer is gone is a miss, and its index entry is dropped', async () => {
+    const [first, reworded] = pairs.reworded[3]!
+    await askAndStore(first!)
+    // What a thumbs-down (issue 14, part 1) does to the exact entry.
+    const key = await searchCacheKey(normalizeQuery(first!), { topK: 5 })
+    await h.stack.upstash.command(['DEL', key])
+    const entries = h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0
+
+    const { res, body } = await ask(reworded!)
+    expect(res.headers.get('x-cache')).toBe('MISS')
+    expect(body.cached).toBe(false)
+    const spans = await traceWith(h, res, 'zerodb.delete_vector', 'zerodb.upsert_vector')
+    expect(one(spans, 'search.similar_cache.lookup').attributes['similar_cache.outcome']).toBe('stale')
+    // The stale entry went, the reworded question's own entry came: the count is unchanged.
+    expect(h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0).toBe(entries)
+  })
+
+  it('a failing lookup fails open: the search is answered fresh and the span says why', async () => {
+    const [first, reworded] = pairs.reworded[9]!
+    await askAndStore(first!)
+    h.stack.zerodb.faults.set({ match: '/vectors/search', bodyIncludes: NAMESPACE, status: 500 })
+    const { res, body } = await ask(reworded!)
+    expect(res.headers.get('x-cache')).toBe('MISS')
+    expect(body.cached).toBe(false)
+    expect(body.sources.length).toBeGreaterThan(0)
+    const lookup = one(await traceOf(h, res), 'search.similar_cache.lookup')
+    expect(lookup.attributes).toMatchObject({ 'similar_cache.outcome': 'error', 'cache.fail_open': true })
+    expect(lookup.status.code).not.toBe(2)
+    expect(lookup.events.map((e) => e.name)).toContain('cache.fail_open')
+  })
+
+  it('a lookup that hangs is cut by its timeout and is a miss', async () => {
+    const fast = await startHarness({
+      stack: h.stack,
+      vars: { SEARCH_SIMILAR_CACHE: 'true', SEARCH_SIMILAR_CACHE_TIMEOUT_MS: '200' },
+    })
+    try {
+      h.stack.zerodb.faults.set({ match: '/vectors/search', bodyIncludes: NAMESPACE, hang: true })
+      const res = await fast.post('/api/search/query', { query: pairs.reworded[4]![1] })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('x-cache')).toBe('MISS')
+      const lookup = one(await traceOf(h, res), 'search.similar_cache.lookup')
+      expect(lookup.attributes).toMatchObject({ 'similar_cache.outcome': 'error', 'cache.fail_open': true })
+      expect(lookup.events[0]?.attributes?.['error.type']).toBe('timeout')
+    } finally {
+      h.stack.zerodb.faults.clear()
+      await fast.stop()
+    }
+  })
+
+  it('streams a similar hit with X-Cache: HIT-SIMILAR', async () => {
+    const [first, reworded] = pairs.reworded[12]!
+    const original = await askAndStore(first!)
+    const res = await h.post('/api/search/query', { query: reworded, stream: true })
+    expect(res.headers.get('x-cache')).toBe('HIT-SIMILAR')
+    const events = parseSse(await res.text())
+    const done = events.find((e) => e.event === 'done')?.data as { cached: boolean }
+    expect(done.cached).toBe(true)
+    const text = events
+      .filter((e) => e.event === 'delta')
+      .map((e) => (e.data as { text: string }).text)
+      .join('')
+    expect(text).toBe(original.body.answer)
+  })
+
+  it('bypass_cache skips the lookup', async () => {
+    const [first, reworded] = pairs.reworded[7]!
+    await askAndStore(first!)
+    const before = similarSearches()
+    const { res } = await ask(reworded!, { bypass_cache: true })
+    expect(res.headers.get('x-cache')).toBe('MISS')
+    expect(similarSearches()).toBe(before)
+  })
+})
+
+describe('SEARCH_SIMILAR_CACHE=false', () => {
+  it('neither looks up nor writes, and reworded questions are misses', async () => {
+    const off = await startHarness({ stack: h.stack, vars: { SEARCH_SIMILAR_CACHE: 'false' } })
+    try {
+      await h.stack.upstash.command(['INCR', CORPUS_VERSION_KEY])
+      const [first, reworded] = pairs.reworded[5]!
+      const searches = similarSearches()
+      const entries = h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0
+      const a = await off.post('/api/search/query', { query: first })
+      await traceOf(h, a)
+      const b = await off.post('/api/search/query', { query: reworded })
+      expect(b.headers.get('x-cache')).toBe('MISS')
+      expect(((await b.json()) as SearchBody).cached).toBe(false)
+      const spans = await traceOf(h, b)
+      expect(named(spans, 'search.similar_cache.lookup')).toHaveLength(0)
+      expect(similarSearches()).toBe(searches)
+      expect(h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0).toBe(entries)
+    } finally {
+      await off.stop()
+    }
+  })
+})

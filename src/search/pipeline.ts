@@ -154,10 +154,17 @@ export function finishInBackground(
     success: true,
     resultCount: done.result.sources.length,
     fallback: done.answer?.fallback ?? false,
+    cacheKey: prepared.cacheSlot?.key ?? null,
+    model: prepared.kind === 'no_results' ? null : run.deps.config.openai.chatModel,
+    topSourceType: done.result.sources[0]?.source_type ?? null,
   }
+  // The log row goes in after the cache write has settled: feedback that finds the row can then
+  // retire the cached answer for good, with no write of it still on its way (src/feedback/).
   // A cache hit has nothing to write: no step 9 span at all.
-  if (entries.length > 0) run.background(() => writeCache(run, entries))
-  run.background(() => logQuery(run, log))
+  run.background(async () => {
+    if (entries.length > 0) await writeCache(run, entries).catch(() => undefined)
+    await logQuery(run, log)
+  })
 }
 
 /** A search that failed upstream is still logged (success=false); bad input and 429s are not. */
@@ -175,6 +182,9 @@ export function logFailureInBackground(
     success: false,
     resultCount: 0,
     fallback: false,
+    cacheKey: null,
+    model: null,
+    topSourceType: null,
   }
   run.background(() => logQuery(run, log))
 }

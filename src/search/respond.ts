@@ -14,7 +14,13 @@ export interface Rendered {
 export function renderJson(run: SearchRun, result: SearchResult, cached: boolean): Promise<Rendered> {
   return step('search.respond', run, { [ATTR.cached]: cached }, async (span) => {
     const latencyMs = elapsedMs(run)
-    const response: SearchResponse = { ...result, latency_ms: latencyMs, cached, trace_id: run.traceId }
+    const response: SearchResponse = {
+      ...result,
+      latency_ms: latencyMs,
+      cached,
+      trace_id: run.traceId,
+      query_id: run.queryId,
+    }
     const body = JSON.stringify(response)
     span.setAttributes({ [ATTR.responseBytes]: byteLength(body), [ATTR.latencyMs]: latencyMs })
     return { body, latencyMs }

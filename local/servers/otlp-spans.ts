@@ -16,7 +16,7 @@ export interface FlatSpan {
   status: { code: number; message?: string }
   events: Array<{ name: string; timeUnixNano?: string; attributes: Record<string, unknown> }>
   /** Links to spans of other traces (feedback links to the rated search's root span). */
-  links: Array<{ traceId: string; spanId: string; attributes: Record<string, unknown> }>
+  links?: Array<{ traceId: string; spanId: string; attributes: Record<string, unknown> }>
   resource: Record<string, unknown>
   scope: { name: string; version?: string }
 }

@@ -38,7 +38,7 @@ describe('local stack', () => {
     expect(stack.zerodb.stats()).toEqual({
       vectors: { wwmaa: 3 },
       rows: { documents: 3, media: 2 },
-      tables: ['documents', 'media', 'search_queries'],
+      tables: ['documents', 'media', 'search_queries', 'search_feedback'],
     })
 
     const embedRes = await fetch(`${stack.env.OPENAI_BASE_URL}/embeddings`, {

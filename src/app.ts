@@ -11,6 +11,7 @@ import { traceContext } from './middleware/trace-context.ts'
 import { defaultHook } from './middleware/validation.ts'
 import { mountDocs } from './routes/docs.ts'
 import { documents } from './routes/documents.ts'
+import { feedback } from './routes/feedback.ts'
 import { health } from './routes/health.ts'
 import { search } from './routes/search.ts'
 
@@ -24,6 +25,7 @@ export function createApp() {
   app.use('/api/*', securityHeaders, auth)
   app.route('/', health)
   app.route('/', search)
+  app.route('/', feedback)
   app.route('/', documents)
   mountDocs(app)
   return app

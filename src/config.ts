@@ -60,6 +60,7 @@ const schema = z.object({
   ALLOWED_ORIGINS: z.string().default('*'),
   HEALTH_PROBE_TIMEOUT_MS: int(50, 10_000).default(1500),
   HEALTH_CACHE_MS: int(0, 60_000).default(5000),
+  FEEDBACK_SEARCH_WAIT_MS: int(0, 20_000).default(3000),
 })
 
 /** The typed view of the variables above; every option names its variable and its default. */
@@ -148,6 +149,15 @@ export interface ResolvedAppConfig {
     /** HEALTH_CACHE_MS, how long a probe result is reused. @default 5000 */
     cacheMs: number
   }
+  /** POST /api/search/feedback. */
+  feedback: {
+    /**
+     * FEEDBACK_SEARCH_WAIT_MS: how long feedback waits for the rated search's query-log row, which
+     * is written after that search's response (waitUntil); past it the search is unknown (404).
+     * @default 3000
+     */
+    searchWaitMs: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -209,6 +219,7 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
         .filter(Boolean),
     },
     health: { probeTimeoutMs: c.HEALTH_PROBE_TIMEOUT_MS, cacheMs: c.HEALTH_CACHE_MS },
+    feedback: { searchWaitMs: c.FEEDBACK_SEARCH_WAIT_MS },
   }
 }
 

@@ -10,6 +10,7 @@ beforeAll(async () => {
 afterAll(() => h?.stop())
 
 const SEARCH = '/api/search/query'
+const FEEDBACK = '/api/search/feedback'
 type Case = {
   name: string
   path?: string
@@ -107,7 +108,80 @@ async function cases(): Promise<Case[]> {
       expect: 400,
     },
     { name: 'GET with bad top_k', path: '/api/search?q=belt&top_k=abc', method: 'GET', expect: 400 },
+    ...feedbackCases(),
+    ...(await feedbackListCases()),
   ]
+}
+
+async function feedbackListCases(): Promise<Case[]> {
+  const admin = { authorization: `Bearer ${await token({ role: 'admin' }, '1h')}` }
+  const member = { authorization: `Bearer ${await token({ role: 'member' }, '1h')}` }
+  const get = (name: string, query: string, headers: Record<string, string>, status: number): Case => ({
+    name,
+    path: `${FEEDBACK}?${query}`,
+    method: 'GET',
+    headers,
+    expect: status,
+  })
+  return [
+    get('feedback list: member', 'flagged=true', member, 403),
+    get('feedback list: admin, flagged=maybe', 'flagged=maybe', admin, 400),
+    get('feedback list: admin, limit 0', 'flagged=true&limit=0', admin, 400),
+    get('feedback list: admin, limit 101', 'limit=101', admin, 400),
+    get('feedback list: admin, negative offset', 'offset=-1', admin, 400),
+    get('feedback list: admin, unknown parameter', 'flagged=true&user=x', admin, 400),
+  ]
+}
+
+/** POST /api/search/feedback (both bodies) and its admin listing. */
+function feedbackCases(): Case[] {
+  const path = FEEDBACK
+  const trace = 'ab'.repeat(16)
+  const f = (body: unknown): Case => ({ name: '', path, body: json(body), expect: 400 })
+  const cases: Array<[string, Case]> = [
+    ['feedback: empty body', { ...f(''), body: '' }],
+    ['feedback: empty object', f({})],
+    ['feedback: rating only', f({ rating: 'up' })],
+    [
+      'feedback: both trace_id and query_id',
+      f({ trace_id: trace, query_id: crypto.randomUUID(), rating: 'up' }),
+    ],
+    ['feedback: short trace_id', f({ trace_id: 'abc', rating: 'up' })],
+    ['feedback: non-hex trace_id', f({ trace_id: 'zz'.repeat(16), rating: 'up' })],
+    ['feedback: all-zero trace_id', f({ trace_id: '0'.repeat(32), rating: 'down' })],
+    ['feedback: numeric trace_id', f({ trace_id: 12345, rating: 'up' })],
+    ['feedback: unknown rating', f({ trace_id: trace, rating: 'meh' })],
+    ['feedback: boolean rating', f({ trace_id: trace, rating: true })],
+    ['feedback: unknown reason', f({ trace_id: trace, rating: 'down', reason: 'boring' })],
+    ['feedback: 1001-character comment', f({ trace_id: trace, rating: 'down', comment: 'x'.repeat(1001) })],
+    ['feedback: object comment', f({ trace_id: trace, rating: 'down', comment: { text: 'x' } })],
+    ['feedback: extra field', f({ trace_id: trace, rating: 'up', admin: true })],
+    ['feedback: legacy without query_id', f({ rating: 'negative' })],
+    ['feedback: legacy with a non-UUID query_id', f({ query_id: '1234', rating: 'positive' })],
+    [
+      'feedback: legacy 2001-character text',
+      f({ query_id: crypto.randomUUID(), rating: 'negative', feedback_text: 'x'.repeat(2001) }),
+    ],
+    [
+      'feedback: legacy rating with reason',
+      f({ query_id: crypto.randomUUID(), rating: 'negative', reason: 'wrong' }),
+    ],
+    ['feedback: mixed vocabularies', f({ trace_id: trace, rating: 'positive' })],
+    ['feedback: JSON array', { ...f(null), body: '[]' }],
+    ['feedback: truncated JSON', { ...f(null), body: '{"trace_id": "ab' }],
+    [
+      'feedback: text/plain',
+      { ...f({ trace_id: trace, rating: 'up' }), headers: { 'content-type': 'text/plain' }, expect: 415 },
+    ],
+    [
+      'feedback: 100 KB body',
+      { ...f({ trace_id: trace, rating: 'up', comment: 'x'.repeat(100_000) }), expect: 413 },
+    ],
+    ['feedback: unknown trace_id', { ...f({ trace_id: trace, rating: 'up' }), expect: 404 }],
+    ['feedback list: anonymous', { name: '', path: `${path}?flagged=true`, method: 'GET', expect: 401 }],
+    ['feedback list: bad flagged', { name: '', path: `${path}?flagged=maybe`, method: 'GET', expect: 401 }],
+  ]
+  return cases.map(([name, c]) => ({ ...c, name }))
 }
 
 async function send(c: Case): Promise<Response> {
@@ -200,6 +274,39 @@ describe('fuzzing the search body', () => {
         await res.arrayBuffer()
       }),
       { numRuns: 80 },
+    )
+  })
+})
+
+describe('fuzzing the feedback body', () => {
+  const value = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
+  )
+  const body = fc.record(
+    {
+      trace_id: fc.oneof(value, fc.stringMatching(/^[0-9a-g]{30,33}$/)),
+      query_id: fc.oneof(value, fc.uuid()),
+      rating: fc.oneof(value, fc.constantFrom('up', 'down', 'positive', 'negative')),
+      reason: fc.oneof(value, fc.constantFrom('wrong', 'incomplete', 'other')),
+      comment: fc.oneof(value, fc.string({ maxLength: 1100 })),
+      feedback_text: value,
+    },
+    { requiredKeys: [] },
+  )
+
+  it('never answers 5xx and always uses the error shape for 4xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(body, async (payload) => {
+        const res = await h.post(FEEDBACK, payload)
+        expect(res.status).toBeLessThan(500)
+        if (res.status >= 400) await expectErrorShape(res)
+        else await res.arrayBuffer()
+      }),
+      { numRuns: 60 },
     )
   })
 })

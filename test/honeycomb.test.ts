@@ -93,6 +93,7 @@ describe('Honeycomb starter queries', () => {
   it('ships the starter queries, the two search SLO queries among them', () => {
     expect(files.sort()).toEqual([
       'cache-hit-ratio.json',
+      'feedback-rated-down.json',
       'search-error-rate.json',
       'search-latency-p95.json',
       'slowest-traces.json',
@@ -135,6 +136,14 @@ describe('Honeycomb starter queries', () => {
     for (const column of queryColumns(parsed.query as QuerySpec)) {
       expect(known, `${file}: unknown column ${column}`).toContain(column)
     }
+  })
+
+  it('breaks the share of answers rated down by model, cached and top source type', () => {
+    const { query } = readJson<{ query: QuerySpec }>('queries/feedback-rated-down.json')
+    expect(query.breakdowns).toEqual([ATTR.searchModel, ATTR.searchCached, ATTR.searchTopSourceType])
+    expect(query.calculations).toContainEqual({ op: 'AVG', column: 'rated_down' })
+    const column = derived.find((d) => d.alias === 'rated_down') as { expression?: string } | undefined
+    expect(column?.expression).toContain(`$${ATTR.feedbackRating}`)
   })
 
   it('has a board whose panels all point at shipped queries', () => {
@@ -228,6 +237,7 @@ describe('honeycomb-board script', () => {
       is_error: 'updated',
       upstream: 'created',
       cache_hit_num: 'created',
+      rated_down: 'created',
     })
     const put = received.find((r) => r.method === 'PUT' && r.url === '/1/derived_columns/wwmaa-backend/dc-1')
     expect(put?.body).toMatchObject({ alias: 'is_error', expression: 'IF($error, 1, 0)' })

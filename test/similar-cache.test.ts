@@ -80,6 +80,26 @@ describe('similarity cache', () => {
     expect(zerodb[0]!.attributes['db.collection.name']).toBe(NAMESPACE)
   })
 
+  it('a thumbs-down on a similar hit retires the answer it was served, for both questions', async () => {
+    const [first, reworded] = pairs.reworded[1]!
+    await askAndStore(first!)
+    const similar = await ask(reworded!)
+    expect(similar.res.headers.get('x-cache')).toBe('HIT-SIMILAR')
+    // The query-log row is written after the response; the feedback waits for it.
+    const rated = await h.post('/api/search/feedback', { trace_id: similar.body.trace_id, rating: 'down' })
+    expect(rated.status).toBe(200)
+    expect(((await rated.json()) as { cache_retired: boolean }).cache_retired).toBe(true)
+    // The rewording finds the same neighbour, whose answer is gone: a miss, answered fresh.
+    const again = await ask(reworded!)
+    expect(again.res.headers.get('x-cache')).toBe('MISS')
+    expect(one(await traceOf(h, again.res), 'search.similar_cache.lookup').attributes).toMatchObject({
+      'similar_cache.outcome': 'stale',
+    })
+    // The original question's exact entry was the one deleted (only fresh answers can follow).
+    const original = await ask(first!)
+    expect(one(await traceOf(h, original.res), 'search.cache_check').attributes.cache_hit).toBe(false)
+  })
+
   it('answers the same question again as an exact HIT, and a new one as a MISS', async () => {
     const [first] = pairs.reworded[2]!
     await askAndStore(first!)

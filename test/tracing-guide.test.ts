@@ -17,7 +17,8 @@ describe('the tracing guide', () => {
 const OURS = new Set<string>(Object.values(ATTR))
 const EVENTS = new Set<string>([...Object.values(EVENT), 'exception'])
 // Every span of these, as the real receiver got them: a search (miss, hit and streamed), a
-// document's life (create, get, list, update, delete) and /health (plain and deep).
+// document's life (create, get, list, update, delete), feedback (rated down, listed) and /health
+// (plain and deep).
 const spans: FlatSpan[] = []
 
 describe('what real search, document and health traces export', () => {
@@ -32,7 +33,14 @@ describe('what real search, document and health traces export', () => {
     }
     const query = freshQuery()
     await collect(await h.post('/api/search/query', { query }), 'search.respond', 'search.log_query')
-    await collect(await h.post('/api/search/query', { query }), 'search.respond', 'search.log_query')
+    const hit = await h.post('/api/search/query', { query })
+    const { trace_id } = (await hit.clone().json()) as { trace_id: string }
+    await collect(hit, 'search.respond', 'search.log_query')
+    await collect(
+      await h.post('/api/search/feedback', { trace_id, rating: 'down', reason: 'wrong', comment: 'no' }),
+      'feedback.submit',
+    )
+    await collect(await h.fetch('/api/search/feedback?flagged=true', { headers: auth }), 'feedback.list')
     await collect(
       await h.post('/api/search/query', { query: freshQuery('what is a kata'), stream: true }),
       'search.respond',

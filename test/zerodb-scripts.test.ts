@@ -52,11 +52,11 @@ describe('npm run zerodb:setup', () => {
     expect(stack.zerodb.stats().tables).toEqual([])
     const first = await run('setup')
     expect(first.code, first.out).toBe(0)
-    for (const table of ['documents', 'media', 'search_queries']) {
+    for (const table of ['documents', 'media', 'search_queries', 'search_feedback']) {
       expect(first.out).toMatch(new RegExp(`table ${table}\\s+created`))
     }
     expect(first.out).toMatch(/namespace wwmaa\s+ready for 1536-d vectors/)
-    expect(stack.zerodb.stats().tables).toEqual(['documents', 'media', 'search_queries'])
+    expect(stack.zerodb.stats().tables).toEqual(['documents', 'media', 'search_queries', 'search_feedback'])
     const again = await run('setup', [
       '--url',
       stack.zerodb.url,

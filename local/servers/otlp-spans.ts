@@ -15,6 +15,8 @@ export interface FlatSpan {
   attributes: Record<string, unknown>
   status: { code: number; message?: string }
   events: Array<{ name: string; timeUnixNano?: string; attributes: Record<string, unknown> }>
+  /** Links to spans of other traces (feedback links to the rated search's root span). */
+  links?: Array<{ traceId: string; spanId: string; attributes: Record<string, unknown> }>
   resource: Record<string, unknown>
   scope: { name: string; version?: string }
 }
@@ -101,6 +103,11 @@ export function flattenPayload(body: unknown): FlatSpan[] {
             name: String(e.name ?? ''),
             ...(e.timeUnixNano ? { timeUnixNano: nanos(e.timeUnixNano) } : {}),
             attributes: attributes(e.attributes),
+          })),
+          links: list(s.links).map((l) => ({
+            traceId: id(l.traceId),
+            spanId: id(l.spanId),
+            attributes: attributes(l.attributes),
           })),
           resource,
           scope,

@@ -14,6 +14,7 @@ export const corsFromConfig = cors({
   allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'traceparent', 'tracestate'],
   exposeHeaders: [
     'x-trace-id',
+    'x-query-id',
     'traceresponse',
     'Retry-After',
     'Idempotent-Replayed',

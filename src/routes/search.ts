@@ -12,6 +12,7 @@ import { respondJson } from '../search/respond.ts'
 import { elapsedMs, type SearchRun } from '../search/run.ts'
 import { streamSearch } from '../search/stream.ts'
 import { type SearchOptions, SOURCE_TYPES } from '../search/types.ts'
+import { getSpanId } from '../telemetry/helpers.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
 import { apiErrors, bodyErrors, errorResponse, OPTIONAL_BEARER, upstreamErrors } from './openapi.ts'
 
@@ -70,6 +71,10 @@ const SearchResponseSchema = z
     latency_ms: z.number(),
     cached: z.boolean(),
     trace_id: z.string().nullable(),
+    query_id: z.string().uuid().openapi({
+      description:
+        'The id of this search’s query-log row (also in `X-Query-Id`); rate it with POST /api/search/feedback',
+    }),
   })
   .openapi('SearchResponse')
 
@@ -145,6 +150,8 @@ const wantsEventStream = (c: Context<AppEnv>) => (c.req.header('accept') ?? '').
 
 async function handle(c: Context<AppEnv>, query: string, options: SearchOptions): Promise<Response> {
   const run = createRun(c)
+  // Before anything can fail: even an error response names the search a client may rate.
+  c.header('x-query-id', run.queryId)
   let prepared: Awaited<ReturnType<typeof prepareSearch>>
   try {
     prepared = await prepareSearch(run, query, options)
@@ -170,6 +177,8 @@ function createRun(c: Context<AppEnv>): SearchRun {
     recordQueryText: telemetry.ok ? telemetry.config.recordQueryText : false,
     startedAt,
     traceId: c.get('traceId') ?? null,
+    queryId: crypto.randomUUID(),
+    rootSpanId: getSpanId(c.get('rootSpan')) ?? null,
     background: (work) => {
       const promise = context.with(requestContext, work).catch((error: unknown) => {
         console.error(`[search] background work failed: ${error instanceof Error ? error.message : error}`)

@@ -27,6 +27,8 @@ interface PreparedBase {
   embeddingEntry?: CacheEntry
   /** The question's embedding (a miss or a similar hit): the similarity index stores it. */
   embeddingVector?: number[]
+  /** A similar hit's exact entry (another question's key): the query log records it for feedback. */
+  servedKey?: string
 }
 
 /** Where steps 1–5 and 7 leave a search; the response (JSON or SSE) is built from this. */
@@ -65,7 +67,8 @@ export async function prepareSearch(
   const searching = settle(vectorSearch(run, embedding.vector, options))
   const similar = await lookupSimilar(run, embedding.vector, options, cache.slot)
   if (similar.reason === 'hit') {
-    return { ...withEmbedding, kind: 'cached', cacheKind: 'similar', result: similar.result }
+    const served = { servedKey: similar.cacheKey }
+    return { ...withEmbedding, ...served, kind: 'cached', cacheKind: 'similar', result: similar.result }
   }
   const searched = await searching
   if (!searched.ok) throw searched.error
@@ -188,19 +191,22 @@ export function finishInBackground(
     success: true,
     resultCount: done.result.sources.length,
     fallback: done.answer?.fallback ?? false,
+    cacheKey: prepared.servedKey ?? prepared.cacheSlot?.key ?? null,
+    model: prepared.kind === 'no_results' ? null : run.deps.config.openai.chatModel,
+    topSourceType: done.result.sources[0]?.source_type ?? null,
   }
   // The index entry points at the answer, so it is written once the answer is stored.
   const vector = prepared.embeddingVector
   const slot = prepared.cacheSlot
   const indexed = cacheable && slot && vector && similarCacheApplies(run, prepared.options, slot)
+  const index = indexed ? (span: Span) => writeSimilar(run, span, vector, prepared.options, slot) : undefined
+  // The log row goes in after the cache write has settled: feedback that finds the row can then
+  // retire the cached answer for good, with no write of it still on its way (src/feedback/).
   // A cache hit has nothing to write: no step 9 span at all.
-  if (entries.length > 0) {
-    const index = indexed
-      ? (span: Span) => writeSimilar(run, span, vector, prepared.options, slot)
-      : undefined
-    run.background(() => writeCache(run, entries, index))
-  }
-  run.background(() => logQuery(run, log))
+  run.background(async () => {
+    if (entries.length > 0) await writeCache(run, entries, index).catch(() => undefined)
+    await logQuery(run, log)
+  })
 }
 
 /** A search that failed upstream is still logged (success=false); bad input and 429s are not. */
@@ -218,6 +224,9 @@ export function logFailureInBackground(
     success: false,
     resultCount: 0,
     fallback: false,
+    cacheKey: null,
+    model: null,
+    topSourceType: null,
   }
   run.background(() => logQuery(run, log))
 }

@@ -13,6 +13,12 @@ export interface QueryLogEntry {
   success: boolean
   resultCount: number
   fallback: boolean
+  /** The exact answer-cache key the answer was served from or written to (null: cache unavailable). */
+  cacheKey: string | null
+  /** The chat model that answers this search (null when no model was needed). */
+  model: string | null
+  /** `source_type` of the first source: what Honeycomb breaks rated-down answers down by. */
+  topSourceType: string | null
 }
 
 /**
@@ -39,6 +45,13 @@ export async function logQuery(run: SearchRun, entry: QueryLogEntry): Promise<vo
         result_count: entry.resultCount,
         fallback: entry.fallback,
         trace_id: run.traceId,
+        // Feedback finds this row by query_id or trace_id, links to root_span_id and retires
+        // cache_key when the answer is rated down (src/feedback/).
+        query_id: run.queryId,
+        root_span_id: run.rootSpanId,
+        cache_key: entry.cacheKey,
+        model: entry.model,
+        top_source_type: entry.topSourceType,
         created_at: new Date().toISOString(),
       })
     })

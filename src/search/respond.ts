@@ -19,7 +19,13 @@ export function renderJson(
 ): Promise<Rendered> {
   return step('search.respond', run, { [ATTR.cached]: cached, [ATTR.cacheKind]: cacheKind }, async (span) => {
     const latencyMs = elapsedMs(run)
-    const response: SearchResponse = { ...result, latency_ms: latencyMs, cached, trace_id: run.traceId }
+    const response: SearchResponse = {
+      ...result,
+      latency_ms: latencyMs,
+      cached,
+      trace_id: run.traceId,
+      query_id: run.queryId,
+    }
     const body = JSON.stringify(response)
     span.setAttributes({ [ATTR.responseBytes]: byteLength(body), [ATTR.latencyMs]: latencyMs })
     return { body, latencyMs }

@@ -13,6 +13,13 @@ export interface SearchRun {
   /** performance.now() when the request reached the route. */
   startedAt: number
   traceId: string | null
+  /**
+   * The id of this search's query-log row, chosen up front so that the response can carry it
+   * (feedback names the search by it) while the row is still being written in waitUntil.
+   */
+  queryId: string
+  /** The request (root) span's id, logged so that feedback can link to this search's trace. */
+  rootSpanId: string | null
   /** Hands background work to the runtime (ctx.waitUntil), inside the request's trace context. */
   background: (work: () => Promise<unknown>) => void
 }

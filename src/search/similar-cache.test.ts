@@ -46,6 +46,8 @@ function runWith(zerodb: Scripted[], stored: Record<string, unknown> = {}, env: 
     recordQueryText: false,
     startedAt: 0,
     traceId: null,
+    queryId: '00000000-0000-4000-8000-000000000000',
+    rootSpanId: null,
     background: (work) => background.push(work),
   }
   return { run, calls: fake.calls, background }

@@ -30,7 +30,8 @@ export interface SimilarEntryMetadata {
 }
 
 export type SimilarLookup =
-  | { reason: 'hit'; result: SearchResult; similarity: number }
+  /** `cacheKey`: the exact entry served (the original question's), which a thumbs-down deletes. */
+  | { reason: 'hit'; result: SearchResult; similarity: number; cacheKey: string }
   | { reason: 'miss' | 'stale' | 'error' }
   /** Switched off, bypass_cache, or no corpus version to match: no lookup, no span. */
   | { reason: 'skipped' }
@@ -67,13 +68,13 @@ export async function lookupSimilar(
       run.background(() => run.deps.zerodb.deleteVector(id, namespace).catch(() => false))
     }
     return found.reason === 'hit'
-      ? { reason: 'hit', result: found.result, similarity: found.similarity }
+      ? { reason: 'hit', result: found.result, similarity: found.similarity, cacheKey: found.cacheKey }
       : { reason: found.reason }
   })
 }
 
 type Found =
-  | { reason: 'hit'; result: SearchResult; similarity: number }
+  | { reason: 'hit'; result: SearchResult; similarity: number; cacheKey: string }
   | { reason: 'stale'; vectorId?: string }
   | { reason: 'miss' | 'error' }
 
@@ -118,7 +119,7 @@ async function find(
   if (cached.reason === 'miss' || !isCachedAnswer(cached.value))
     return { reason: 'stale', vectorId: nearest.id }
   if (cached.value.corpus_version !== slot.corpusVersion) return { reason: 'stale' }
-  return { reason: 'hit', result: cached.value.result, similarity: nearest.score }
+  return { reason: 'hit', result: cached.value.result, similarity: nearest.score, cacheKey: meta.cache_key }
 }
 
 /**

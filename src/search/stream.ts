@@ -132,6 +132,7 @@ async function respond(
       latency_ms: latencyMs,
       cached: prepared.kind === 'cached',
       trace_id: run.traceId,
+      query_id: run.queryId,
       related_queries: ending.done.result.related_queries,
     })
     span.setAttribute(ATTR.latencyMs, latencyMs)

@@ -52,4 +52,6 @@ export interface SearchResponse extends SearchResult {
   latency_ms: number
   cached: boolean
   trace_id: string | null
+  /** The query-log row of this search: what feedback (and the original WWMAA clients) rate. */
+  query_id: string
 }

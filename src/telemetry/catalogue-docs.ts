@@ -4,7 +4,14 @@
  * Typed against the catalogue, so adding a name there without documenting it here fails the build.
  * Not imported by the Worker: it costs the bundle nothing.
  */
-import type { ATTR, DocumentOperation, SearchStep, ZeroDbOperation } from './catalogue.ts'
+import {
+  type ATTR,
+  type DocumentOperation,
+  FEEDBACK_OPERATIONS,
+  type FeedbackOperation,
+  type SearchStep,
+  type ZeroDbOperation,
+} from './catalogue.ts'
 
 export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   serviceName: 'Resource: the service (`OTEL_SERVICE_NAME`, default `wwmaa-backend`).',
@@ -25,8 +32,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   legacyHttpUserAgent: 'Root span, old name of `user_agent.original` (`http/dup`).',
   urlFull: 'Client spans: the URL called, without query string or credentials.',
   serverAddress: 'Client spans: the upstream host.',
-  userId: 'Root and every `search.*`/`documents.*` span: JWT `sub`, or `anonymous`.',
-  userRole: 'Root and every `search.*`/`documents.*` span: JWT `role`, or `anonymous`.',
+  userId: 'Root and every `search.*`/`documents.*`/`feedback.*` span: JWT `sub`, or `anonymous`.',
+  userRole: 'Root and every `search.*`/`documents.*`/`feedback.*` span: JWT `role`, or `anonymous`.',
   errorType: 'Failed span: the error class (`UpstreamError`, `CacheError`, …).',
   errorMessage: 'Failed span: the error message (scrubbed of secrets).',
   exceptionMessage: 'On the `exception` event of a failed span, with `exception.stacktrace`.',
@@ -84,8 +91,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   dbOperationName: 'Client spans: the operation (`vector_search`, `GET`, …).',
   dbCollectionName: 'ZeroDB spans: namespace or table.',
   documentId: 'ZeroDB and `documents.*` spans: the document, vector or row id.',
-  queryLimit: 'ZeroDB reads: the limit asked for.',
-  queryResultCount: 'ZeroDB reads: rows or vectors returned.',
+  queryLimit: 'ZeroDB reads and `feedback.list`: the limit asked for.',
+  queryResultCount: 'ZeroDB reads and `feedback.list`: rows or vectors returned.',
   retryCount: 'ZeroDB reads: retries made (each one an `http.retry` event on the span).',
   dbBatchSize: '`redis.pipeline` / `redis.search_lookup`: commands in the one round trip.',
   genAiOperationName: 'OpenAI spans: `embeddings` or `chat`.',
@@ -116,6 +123,24 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   healthDependency: '`health.check.*`: the dependency probed (`zerodb`, `openai`, `upstash`).',
   healthDependencyStatus: '`health.check.*`: `up` or `down`.',
   healthRequired: '`health.check.*`: whether the dependency being down makes `/health?deep=1` answer 503.',
+  feedbackRating: '`feedback.submit`: `up` or `down` (the WWMAA body’s `positive` / `negative`).',
+  feedbackReason:
+    '`feedback.submit`: `wrong`, `incomplete`, `outdated`, `irrelevant_sources` or `other`, when given.',
+  feedbackComment: '`feedback.submit`: the comment, only when `OTEL_RECORD_QUERY_TEXT` allows query text.',
+  feedbackFormat: '`feedback.submit`: `current`, or `legacy` for the original WWMAA backend’s body.',
+  feedbackReplaced: '`feedback.submit`: this rating replaced the same caller’s earlier one.',
+  feedbackFlagged:
+    '`feedback.submit`: flagged for admin review (rated down); `feedback.list`: the `flagged` filter asked for.',
+  feedbackCacheRetired: '`feedback.submit`: rated down, and the rated answer’s cache entry was deleted.',
+  feedbackLookupBy: '`feedback.find_search`: `trace_id` or `query_id`, how the client named the search.',
+  feedbackLookupAttempts:
+    '`feedback.find_search`: query-log lookups made (more than one when the rating overtook the row’s write).',
+  feedbackFound: '`feedback.find_search`: whether the rated search was found (else 404).',
+  searchTraceId: '`feedback.submit`: the rated search’s trace id (the span also links to its root span).',
+  searchQueryId: '`feedback.submit`: the rated search’s `query_id` (its query-log row).',
+  searchModel: '`feedback.submit`: the chat model of the rated answer (absent when no model was needed).',
+  searchCached: '`feedback.submit`: whether the rated answer was served from the cache.',
+  searchTopSourceType: '`feedback.submit`: `source_type` of the rated answer’s first source.',
 }
 
 export interface SpanDoc {
@@ -167,6 +192,14 @@ const DOCUMENT_MEANINGS: Record<DocumentOperation, string> = {
   rollback: 'Compensating deletes after a failed write (nothing half-written).',
 }
 
+const FEEDBACK_MEANINGS: Record<FeedbackOperation, string> = {
+  find_search:
+    '`POST /api/search/feedback`: finds the rated search’s `search_queries` row, waiting up to `FEEDBACK_SEARCH_WAIT_MS` for it.',
+  submit:
+    '`POST /api/search/feedback`: stores the rating in `search_feedback`; links to the rated search’s root span; rated down, deletes its cached answer.',
+  list: '`GET /api/search/feedback`: a page of feedback for admins.',
+}
+
 export function spanDocs(
   steps: readonly SearchStep[],
   zerodb: readonly ZeroDbOperation[],
@@ -191,10 +224,16 @@ export function spanDocs(
       parent: op === 'rollback' ? '`documents.*`' : 'request span',
       meaning: DOCUMENT_MEANINGS[op],
     })),
+    ...FEEDBACK_OPERATIONS.map((op) => ({
+      name: `feedback.${op}`,
+      kind: 'internal' as const,
+      parent: 'request span',
+      meaning: FEEDBACK_MEANINGS[op],
+    })),
     ...zerodb.map((op) => ({
       name: `zerodb.${op}`,
       kind: 'client' as const,
-      parent: 'a step or `documents.*`',
+      parent: 'a step, `documents.*` or `feedback.*`',
       meaning: `ZeroDB ${ZERODB_MEANINGS[op]}`,
     })),
     {
@@ -212,7 +251,7 @@ export function spanDocs(
     {
       name: 'redis.{get,set,pipeline,incr,set_nx,del}',
       kind: 'client',
-      parent: 'a step or `documents.*`',
+      parent: 'a step, `documents.*` or `feedback.*`',
       meaning: 'One Upstash REST command (or pipeline). There is no separate `fetch` span.',
     },
     {

@@ -179,6 +179,23 @@ const RULES: Record<string, Rule> = {
     always: [...GEN_AI, 'genAiOutputTokens', 'genAiFinishReasons'],
     sometimes: ['stream', 'timeToFirstTokenMs', 'streamOutcome', 'errorUpstream', 'httpStatus'],
   },
+  'feedback.find_search': {
+    always: [...USER, 'feedbackLookupBy', 'feedbackLookupAttempts', 'feedbackFound'],
+  },
+  'feedback.submit': {
+    always: [
+      ...USER,
+      'feedbackRating',
+      'feedbackFormat',
+      'searchQueryId',
+      'searchCached',
+      'feedbackReplaced',
+      'feedbackFlagged',
+      'feedbackCacheRetired',
+    ],
+    sometimes: ['feedbackReason', 'feedbackComment', 'searchTraceId', 'searchModel', 'searchTopSourceType'],
+  },
+  'feedback.list': { always: [...USER, 'queryLimit', 'queryResultCount'], sometimes: ['feedbackFlagged'] },
   'health.check.{dependency}': {
     always: ['healthDependency', 'healthDependencyStatus', 'healthRequired', 'latencyMs'],
     // The OpenAI and ZeroDB probes make their HTTP call inside this span.

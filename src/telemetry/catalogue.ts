@@ -63,7 +63,12 @@ export const SPAN = {
   healthCheck: (dependency: HealthDependency) => `health.check.${dependency}` as const,
   /** Similarity cache (issue 14): the lookup after step 4 (its index write is inside step 9). */
   similarLookup: 'search.similar_cache.lookup',
+  feedback: (operation: FeedbackOperation) => `feedback.${operation}` as const,
 } as const
+
+/** The feedback routes' spans (issue 14): finding the rated search, storing the rating, listing. */
+export const FEEDBACK_OPERATIONS = ['find_search', 'submit', 'list'] as const
+export type FeedbackOperation = (typeof FEEDBACK_OPERATIONS)[number]
 
 export const ZERODB_OPERATIONS = [
   'vector_search',
@@ -205,6 +210,22 @@ export const ATTR = {
   healthDependency: 'health.dependency',
   healthDependencyStatus: 'health.dependency.status',
   healthRequired: 'health.required',
+  // Feedback (issue 14): the rating, and the rated search it is about (from its query-log row)
+  feedbackRating: 'feedback.rating',
+  feedbackReason: 'feedback.reason',
+  feedbackComment: 'feedback.comment',
+  feedbackFormat: 'feedback.format',
+  feedbackReplaced: 'feedback.replaced',
+  feedbackFlagged: 'feedback.flagged_for_review',
+  feedbackCacheRetired: 'feedback.cache_retired',
+  feedbackLookupBy: 'feedback.lookup_by',
+  feedbackLookupAttempts: 'feedback.lookup_attempts',
+  feedbackFound: 'feedback.found',
+  searchTraceId: 'search.trace_id',
+  searchQueryId: 'search.query_id',
+  searchModel: 'search.model',
+  searchCached: 'search.cached',
+  searchTopSourceType: 'search.top_source_type',
 } as const
 
 /** Span event names. */

@@ -1,0 +1,13 @@
+import type { SearchDeps } from '../search/deps.ts'
+import type { UserContext } from '../telemetry/helpers.ts'
+
+/** One feedback request: the search clients (ZeroDB, Upstash) and who is asking. */
+export interface FeedbackRun {
+  deps: SearchDeps
+  user: UserContext
+  clientIp: string
+  /** OTEL_RECORD_QUERY_TEXT: a comment is user text and follows the same rule as query text. */
+  recordQueryText: boolean
+  /** This request's trace id, stored with the record. */
+  traceId: string | null
+}

@@ -1,0 +1,149 @@
+import { type Span, TraceFlags } from '@opentelemetry/api'
+import { sha256Hex } from '../search/hash.ts'
+import { ATTR, SPAN } from '../telemetry/catalogue.ts'
+import { addUserContext, withSpan } from '../telemetry/helpers.ts'
+import { findSearch, type SearchRef } from './find-search.ts'
+import { FEEDBACK_TABLE, type FeedbackRecord, feedbackId, type RatedSearch, readRecord } from './records.ts'
+import type { FeedbackRun } from './run.ts'
+import type { FeedbackReason, Rating } from './schemas.ts'
+
+/** Either request body, mapped onto one shape. */
+export interface FeedbackInput {
+  ref: SearchRef
+  rating: Rating
+  reason: FeedbackReason | null
+  comment: string | null
+  format: 'current' | 'legacy'
+}
+
+export type SubmitOutcome =
+  | { reason: 'stored'; record: FeedbackRecord; replaced: boolean; cacheRetired: boolean }
+  | { reason: 'search_not_found' }
+  /** The same caller's rating of the same search is being stored by another request right now. */
+  | { reason: 'busy' }
+
+/** Long enough for any request to finish under it; a lock left by a dead Worker frees itself. */
+const LOCK_TTL_SECONDS = 60
+
+/**
+ * Finds the rated search, then in span `feedback.submit` (linked to the rated search's root span,
+ * so Honeycomb jumps from a thumbs-down to that trace) stores one record per caller and search:
+ * a second rating replaces the first. Rated down, the exact cached answer of that search is
+ * deleted, so it is never served again (an answer found by similarity goes through that same key).
+ */
+export async function submitFeedback(run: FeedbackRun, input: FeedbackInput): Promise<SubmitOutcome> {
+  const found = await findSearch(run, input.ref)
+  if (found.reason === 'not_found') return { reason: 'search_not_found' }
+  const search = found.search
+  return withSpan(
+    SPAN.feedback('submit'),
+    { attributes: spanAttributes(run, input, search) },
+    async (span) => {
+      addUserContext(run.user, span)
+      linkToSearch(span, search)
+      const ipHash = run.user.role === 'anonymous' ? await sha256Hex(run.clientIp) : null
+      const callerKey = ipHash ? `ip:${ipHash}` : `user:${run.user.id}`
+      const id = await feedbackId(callerKey, search.queryId)
+      const lock = await run.deps.cache.setNx(`lock:feedback:${id}`, Date.now(), LOCK_TTL_SECONDS)
+      // Upstash down: store anyway. The worst case is a duplicate row, not a lost rating.
+      if (lock.reason === 'taken') return { reason: 'busy' as const }
+      try {
+        const now = new Date().toISOString()
+        const record: FeedbackRecord = {
+          feedback_id: id,
+          query_id: search.queryId,
+          trace_id: search.traceId,
+          root_span_id: search.rootSpanId,
+          user_id: run.user.id,
+          ip_hash: ipHash,
+          rating: input.rating,
+          reason: input.reason,
+          comment: input.comment,
+          format: input.format,
+          flagged_for_review: input.rating === 'down',
+          cache_key: search.cacheKey,
+          model: search.model,
+          cached: search.cached,
+          top_source_type: search.topSourceType,
+          feedback_trace_id: run.traceId,
+          created_at: now,
+          updated_at: now,
+        }
+        const replaced = await store(run, record)
+        const cacheRetired = input.rating === 'down' ? await retireCachedAnswer(run, search) : false
+        span.setAttributes({
+          [ATTR.feedbackReplaced]: replaced,
+          [ATTR.feedbackFlagged]: record.flagged_for_review,
+          [ATTR.feedbackCacheRetired]: cacheRetired,
+        })
+        return { reason: 'stored' as const, record, replaced, cacheRetired }
+      } finally {
+        if (lock.reason === 'claimed') await run.deps.cache.del(`lock:feedback:${id}`)
+      }
+    },
+  )
+}
+
+function spanAttributes(run: FeedbackRun, input: FeedbackInput, search: RatedSearch) {
+  return {
+    [ATTR.feedbackRating]: input.rating,
+    [ATTR.feedbackReason]: input.reason ?? undefined,
+    [ATTR.feedbackFormat]: input.format,
+    // User text: on the span only where query text may be (OTEL_RECORD_QUERY_TEXT).
+    [ATTR.feedbackComment]: run.recordQueryText ? (input.comment ?? undefined) : undefined,
+    [ATTR.searchQueryId]: search.queryId,
+    [ATTR.searchTraceId]: search.traceId ?? undefined,
+    [ATTR.searchModel]: search.model ?? undefined,
+    [ATTR.searchCached]: search.cached,
+    [ATTR.searchTopSourceType]: search.topSourceType ?? undefined,
+  }
+}
+
+/**
+ * otel-cf-workers rc.52 drops `links` passed to startSpan, but its spans keep links added later
+ * and the OTLP encoder exports them. The search's trace was tracing on when logged; a search logged
+ * with tracing off has no trace id and gets no link.
+ */
+function linkToSearch(span: Span, search: RatedSearch): void {
+  if (!search.traceId || !search.rootSpanId) return
+  span.addLink({
+    context: {
+      traceId: search.traceId,
+      spanId: search.rootSpanId,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    },
+  })
+}
+
+/** Creates the record or replaces the caller's earlier one (keeping its created_at): `true` if replaced. */
+async function store(run: FeedbackRun, record: FeedbackRecord): Promise<boolean> {
+  const zerodb = run.deps.zerodb
+  const { rows } = await zerodb.queryRows(FEEDBACK_TABLE, {
+    filter: { feedback_id: record.feedback_id },
+    limit: 1,
+  })
+  const existing = rows[0]
+  if (!existing) {
+    await zerodb.createRow(FEEDBACK_TABLE, { ...record })
+    return false
+  }
+  const createdAt = readRecord(existing)?.created_at ?? record.created_at
+  const updated = await zerodb.updateRow(FEEDBACK_TABLE, existing.id, { ...record, created_at: createdAt })
+  // Deleted between the query and the update: it is a first rating after all.
+  if (!updated) await zerodb.createRow(FEEDBACK_TABLE, { ...record })
+  record.created_at = createdAt
+  return updated !== null
+}
+
+/**
+ * Deletes the exact cache entry the rated search was served from or wrote. The search's cache
+ * write settles before its log row is written (search/pipeline.ts), so once the row was found no
+ * write of that answer can land after this delete. A cache failure is reported, not thrown: the
+ * rating itself is stored, and the answer expires with SEARCH_CACHE_TTL_SECONDS.
+ */
+async function retireCachedAnswer(run: FeedbackRun, search: RatedSearch): Promise<boolean> {
+  if (!search.cacheKey) return false
+  const deleted = await run.deps.cache.del(search.cacheKey)
+  return deleted.reason === 'released'
+}

@@ -180,4 +180,33 @@ describe('rate limit', () => {
     expect(limit.attributes).toMatchObject({ 'rate_limit.allowed': false, 'rate_limit.key_type': 'user' })
     expect(named(spans, 'search.cache_check')).toEqual([])
   })
+
+  it('limits ratings in a window of their own: 429 with Retry-After, searches not used up', async () => {
+    const token = await limited.token({ sub: `rl-feedback-${Date.now()}` })
+    const headers = { authorization: `Bearer ${token}` }
+    const searched = []
+    for (const query of [freshQuery(), freshQuery()]) {
+      const res = await limited.post('/api/search/query', { query }, headers)
+      expect(res.status).toBe(200)
+      searched.push(((await res.json()) as { trace_id: string }).trace_id)
+    }
+    const rate = (trace_id: string | undefined) =>
+      limited.post('/api/search/feedback', { trace_id, rating: 'up' }, headers)
+    const first = await rate(searched[0])
+    expect(first.status).toBe(200)
+    expect(first.headers.get('x-ratelimit-remaining')).toBe('1')
+    expect((await rate(searched[1])).status).toBe(200)
+    const refused = await rate(searched[0])
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as ErrorBody).error.code).toBe('rate_limited')
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    const spans = await traceOf(limited, refused)
+    expect(one(spans, 'feedback.rate_limit').attributes).toMatchObject({
+      'rate_limit.allowed': false,
+      'rate_limit.key_type': 'user',
+    })
+    expect(named(spans, 'redis.feedback_limit')).toHaveLength(1)
+    // Refused before any ZeroDB call.
+    expect(named(spans, 'feedback.find_search')).toEqual([])
+  })
 })

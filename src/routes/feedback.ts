@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { listFeedback } from '../feedback/list.ts'
+import { limitFeedback } from '../feedback/rate-limit.ts'
 import type { FeedbackRun } from '../feedback/run.ts'
 import {
   FeedbackBody,
@@ -49,6 +50,7 @@ const postRoute = createRoute({
     ...upstreamErrors,
     404: errorResponse('`search_not_found`: no search with this trace_id or query_id'),
     409: errorResponse('`feedback_busy`: the same rating is being stored by another request; retry'),
+    429: errorResponse('`rate_limited`: too many ratings in the window (`Retry-After` says when to retry)'),
   },
 })
 
@@ -72,7 +74,10 @@ const listRoute = createRoute({
 
 export const feedback = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(postRoute, async (c) => {
-    const outcome = await submitFeedback(runOf(c), toInput(c.req.valid('json')))
+    const run = runOf(c)
+    const limited = await limitFeedback(run)
+    for (const [name, value] of Object.entries(limited.headers)) c.header(name, value)
+    const outcome = await submitFeedback(run, toInput(c.req.valid('json')))
     if (outcome.reason === 'search_not_found') {
       throw new ApiError(404, 'search_not_found', 'No search with this trace_id or query_id')
     }

@@ -4,6 +4,7 @@ import { ATTR, EVENT } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
 import { type LookupKeys, type SearchLookup, searchLookup } from './lookup.ts'
 import { type SearchRun, step } from './run.ts'
+import type { SlidingWindowResult } from './sliding-window.ts'
 
 export type RateLimitOutcome =
   | { reason: 'allowed'; headers: Record<string, string> }
@@ -39,13 +40,7 @@ export async function checkRateLimit(
   keys: LookupKeys,
 ): Promise<{ outcome: RateLimitOutcome; lookup: SearchLookup }> {
   const { outcome, lookup } = await limit(run, keys)
-  if (outcome.reason === 'denied') {
-    // Thrown outside the step: a refused caller is an expected outcome, not a failed span.
-    throw new ApiError(429, 'rate_limited', `Too many searches. Retry in ${outcome.retryAfterSeconds} s.`, {
-      ...outcome.headers,
-      'Retry-After': String(outcome.retryAfterSeconds),
-    })
-  }
+  throwIfDenied(outcome, 'searches')
   return { outcome, lookup }
 }
 
@@ -57,30 +52,45 @@ function limit(
   return step('search.rate_limit', run, { [ATTR.rateLimitKeyType]: identity.type }, async (span) => {
     const lookup = await searchLookup(run, identity.key, keys)
     if (lookup.limit.reason === 'error') return { outcome: failOpen(span, lookup.limit.failure), lookup }
-    const result = lookup.limit.result
-    const resetSeconds = Math.ceil(result.reset / 1000)
-    const headers = {
-      'X-RateLimit-Limit': String(result.limit),
-      'X-RateLimit-Remaining': String(result.remaining),
-      'X-RateLimit-Reset': String(resetSeconds),
-    }
-    addSpanAttributes(
-      {
-        [ATTR.rateLimitAllowed]: result.success,
-        [ATTR.rateLimitLimit]: result.limit,
-        [ATTR.rateLimitRemaining]: result.remaining,
-      },
-      span,
-    )
-    if (!result.success) {
-      const retryAfterSeconds = Math.max(1, Math.ceil((result.reset - Date.now()) / 1000))
-      return { outcome: { reason: 'denied' as const, headers, retryAfterSeconds }, lookup }
-    }
-    return { outcome: { reason: 'allowed' as const, headers }, lookup }
+    return { outcome: limitOutcome(span, lookup.limit.result), lookup }
   })
 }
 
-function failOpen(span: Span, cause: string): RateLimitOutcome {
+/** A limiter's answer as an outcome: X-RateLimit-* headers, and Retry-After when refused. */
+export function limitOutcome(span: Span, result: SlidingWindowResult): RateLimitOutcome {
+  const resetSeconds = Math.ceil(result.reset / 1000)
+  const headers = {
+    'X-RateLimit-Limit': String(result.limit),
+    'X-RateLimit-Remaining': String(result.remaining),
+    'X-RateLimit-Reset': String(resetSeconds),
+  }
+  addSpanAttributes(
+    {
+      [ATTR.rateLimitAllowed]: result.success,
+      [ATTR.rateLimitLimit]: result.limit,
+      [ATTR.rateLimitRemaining]: result.remaining,
+    },
+    span,
+  )
+  if (!result.success) {
+    const retryAfterSeconds = Math.max(1, Math.ceil((result.reset - Date.now()) / 1000))
+    return { reason: 'denied', headers, retryAfterSeconds }
+  }
+  return { reason: 'allowed', headers }
+}
+
+/** Refused → 429 `rate_limited` with Retry-After and the X-RateLimit-* headers. */
+export function throwIfDenied(outcome: RateLimitOutcome, what: string): void {
+  if (outcome.reason !== 'denied') return
+  // Thrown outside the step: a refused caller is an expected outcome, not a failed span.
+  throw new ApiError(429, 'rate_limited', `Too many ${what}. Retry in ${outcome.retryAfterSeconds} s.`, {
+    ...outcome.headers,
+    'Retry-After': String(outcome.retryAfterSeconds),
+  })
+}
+
+/** Upstash down or slow: the request goes on, noted on the span (not an error: nobody saw one). */
+export function failOpen(span: Span, cause: string): RateLimitOutcome {
   span.setAttributes({ [ATTR.rateLimitAllowed]: true, [ATTR.rateLimitFailOpen]: true })
   span.addEvent(EVENT.rateLimitFailOpen, { [ATTR.errorType]: cause })
   return { reason: 'fail_open', headers: {} }

@@ -42,10 +42,10 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   queryLength: '`search.normalize`: characters in the raw query.',
   normalizedQueryLength: '`search.normalize`: characters after normalizing.',
   query: '`search.generate_embedding`: the normalized query, only when `OTEL_RECORD_QUERY_TEXT` allows.',
-  rateLimitAllowed: '`search.rate_limit`: whether the request was within the limit.',
-  rateLimitRemaining: '`search.rate_limit`: requests left in the window.',
-  rateLimitLimit: '`search.rate_limit`: the window’s limit.',
-  rateLimitKeyType: '`search.rate_limit`: `user` or `ip`.',
+  rateLimitAllowed: '`search.rate_limit` / `feedback.rate_limit`: whether the request was within the limit.',
+  rateLimitRemaining: '`search.rate_limit` / `feedback.rate_limit`: requests left in the window.',
+  rateLimitLimit: '`search.rate_limit` / `feedback.rate_limit`: the window’s limit.',
+  rateLimitKeyType: '`search.rate_limit` / `feedback.rate_limit`: `user` or `ip`.',
   cacheHit:
     '`search.cache_check` (same question) and `search.similar_cache.lookup` (a reworded one): whether the answer came from the cache.',
   cacheHitSemconv: '`redis.get`: whether the key existed.',
@@ -75,7 +75,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   responseBytes: '`search.respond`: size of the JSON response, or of every SSE event sent.',
   bypassCache: '`search.cache_check`: the client asked to skip the cache read.',
   sourceType: '`search.vector_search`: the `filters.source_type` applied.',
-  rateLimitFailOpen: '`search.rate_limit`: Upstash failed and the request was let through.',
+  rateLimitFailOpen:
+    '`search.rate_limit` / `feedback.rate_limit`: Upstash failed and the request was let through.',
   cacheFailOpen:
     '`search.cache_check` / `search.cache_write` / `search.similar_cache.lookup`: Upstash (or, for the similarity index, ZeroDB) failed or timed out and the cache was skipped.',
   mediaDegraded: '`search.attach_media`: the media query failed and no media was attached.',
@@ -193,6 +194,8 @@ const DOCUMENT_MEANINGS: Record<DocumentOperation, string> = {
 }
 
 const FEEDBACK_MEANINGS: Record<FeedbackOperation, string> = {
+  rate_limit:
+    '`POST /api/search/feedback`: the caller’s sliding window (`RATE_LIMIT_*`, counted apart from searches; 429 over it, fail open when Upstash is down).',
   find_search:
     '`POST /api/search/feedback`: finds the rated search’s `search_queries` row, waiting up to `FEEDBACK_SEARCH_WAIT_MS` for it.',
   submit:
@@ -269,6 +272,12 @@ export function spanDocs(
         'After step 4, beside step 5: the nearest earlier question (ZeroDB namespace `wwmaa_similar_questions`, same corpus version and options), then its answer (`redis.get`). A hit skips steps 5–8.',
     },
     {
+      name: 'redis.feedback_limit',
+      kind: 'client',
+      parent: '`feedback.rate_limit`',
+      meaning: 'The sliding-window script alone, for a rating (one Upstash request).',
+    },
+    {
       name: 'redis.search_lookup',
       kind: 'client',
       parent: '`search.rate_limit`',
@@ -279,7 +288,8 @@ export function spanDocs(
 }
 
 export const EVENT_DOCS: Record<keyof typeof import('./catalogue.ts').EVENT, string> = {
-  rateLimitFailOpen: 'On `search.rate_limit` when Upstash failed and the request was let through.',
+  rateLimitFailOpen:
+    'On `search.rate_limit` or `feedback.rate_limit` when Upstash failed and the request was let through.',
   cacheFailOpen:
     'On `search.cache_check`, `search.cache_write` or `search.similar_cache.lookup` when Upstash (or the similarity index in ZeroDB) failed and the cache was skipped.',
   firstToken: 'On the streamed `search.generate_answer` span when the first token arrived.',

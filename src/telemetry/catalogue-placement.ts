@@ -160,7 +160,7 @@ const RULES: Record<string, Rule> = {
         always:
           op === 'get'
             ? [...REDIS_BASE, 'cacheHitSemconv']
-            : op === 'search_lookup'
+            : op === 'search_lookup' || op === 'feedback_limit'
               ? [...REDIS_BASE, 'dbBatchSize']
               : REDIS_BASE,
         sometimes: ['errorUpstream'],
@@ -178,6 +178,10 @@ const RULES: Record<string, Rule> = {
   'chat {model}': {
     always: [...GEN_AI, 'genAiOutputTokens', 'genAiFinishReasons'],
     sometimes: ['stream', 'timeToFirstTokenMs', 'streamOutcome', 'errorUpstream', 'httpStatus'],
+  },
+  'feedback.rate_limit': {
+    always: [...USER, 'rateLimitKeyType', 'rateLimitAllowed'],
+    sometimes: ['rateLimitRemaining', 'rateLimitLimit', 'rateLimitFailOpen'],
   },
   'feedback.find_search': {
     always: [...USER, 'feedbackLookupBy', 'feedbackLookupAttempts', 'feedbackFound'],

@@ -67,7 +67,7 @@ export const SPAN = {
 } as const
 
 /** The feedback routes' spans (issue 14): finding the rated search, storing the rating, listing. */
-export const FEEDBACK_OPERATIONS = ['find_search', 'submit', 'list'] as const
+export const FEEDBACK_OPERATIONS = ['rate_limit', 'find_search', 'submit', 'list'] as const
 export type FeedbackOperation = (typeof FEEDBACK_OPERATIONS)[number]
 
 export const ZERODB_OPERATIONS = [
@@ -85,7 +85,16 @@ export const ZERODB_OPERATIONS = [
   'create_table',
 ] as const
 export type ZeroDbOperation = (typeof ZERODB_OPERATIONS)[number]
-export const CACHE_OPERATIONS = ['get', 'set', 'pipeline', 'incr', 'set_nx', 'del', 'search_lookup'] as const
+export const CACHE_OPERATIONS = [
+  'get',
+  'set',
+  'pipeline',
+  'incr',
+  'set_nx',
+  'del',
+  'search_lookup',
+  'feedback_limit',
+] as const
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
 export const DOCUMENT_OPERATIONS = ['create', 'update', 'delete', 'get', 'list', 'batch', 'rollback'] as const
 export type DocumentOperation = (typeof DOCUMENT_OPERATIONS)[number]

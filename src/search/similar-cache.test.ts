@@ -89,6 +89,7 @@ describe('lookupSimilar', () => {
       reason: 'hit',
       result: RESULT,
       similarity: 0.93,
+      cacheKey: SLOT.key,
     })
   })
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { CacheClient } from '../clients/cache.ts'
 import { fakeFetch, json, type Scripted } from '../clients/fake-fetch.test-support.ts'
 import { resolveAppConfig } from '../config.ts'
+import { TEST_ENV } from '../testing.ts'
 import { optionsFingerprint } from './cache-keys.ts'
 import { createSearchDeps } from './deps.ts'
 import type { SearchRun } from './run.ts'
@@ -13,15 +14,7 @@ import type { SearchOptions, SearchResult } from './types.ts'
 // The similarity cache against scripted ZeroDB answers (what crosses the wire is asserted from the
 // recorded request bodies) and an in-memory stand-in for the one Upstash GET.
 
-const ENV = {
-  ZERODB_API_URL: 'http://zerodb.test',
-  ZERODB_API_KEY: 'zk',
-  ZERODB_PROJECT_ID: 'p',
-  OPENAI_API_KEY: 'sk',
-  UPSTASH_REDIS_REST_URL: 'https://upstash.test',
-  UPSTASH_REDIS_REST_TOKEN: 't',
-  JWT_SECRET: '0123456789abcdef',
-}
+const ENV = TEST_ENV
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
 const OPTIONS: SearchOptions = { topK: 5, bypassCache: false, stream: false }
 const SLOT = { key: 'search:query:abc', corpusVersion: '7' }
@@ -73,7 +66,7 @@ describe('lookupSimilar', () => {
     const { run, calls } = runWith([json(200, { vectors: [], total_count: 0 })])
     expect((await lookupSimilar(run, [0.1, 0.2], OPTIONS, SLOT)).reason).toBe('miss')
     expect(calls).toHaveLength(1)
-    expect(calls[0]!.url).toBe('http://zerodb.test/v1/public/p/database/vectors/search')
+    expect(calls[0]!.url).toBe('http://zerodb.test/v1/public/proj-test/database/vectors/search')
     expect(calls[0]!.body).toEqual({
       query_vector: [0.1, 0.2],
       namespace: 'wwmaa_similar_questions',

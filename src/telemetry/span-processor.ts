@@ -31,15 +31,6 @@ interface OpenTrace {
 /** Spans per export request (the OpenTelemetry default batch size, OTEL_BSP_MAX_EXPORT_BATCH_SIZE). */
 export const MAX_EXPORT_BATCH_SPANS = 512
 
-/** One export request in the making: the spans of one or more finished traces. */
-interface Batch {
-  spans: ReadableSpan[]
-  traceIds: string[]
-  started: boolean
-  settled: Promise<void>
-  settle: () => void
-}
-
 /**
  * The span processor handed to otel-cf-workers (`spanProcessors`), replacing its
  * BatchTraceSpanProcessor, which keeps every trace in `traces[traceId]` for the life of the isolate
@@ -48,26 +39,21 @@ interface Batch {
  * done) but forgets a trace the moment its spans are handed to the exporter, and holds at most
  * `maxTraces` traces (dropping the oldest, counted on the next exported trace).
  *
- * Exports start at once, without a timer, and at most one is in flight per isolate: traces that
- * finish while one is on the wire leave together in the next request. An idle isolate sends one
- * request per trace, as before; a busy one sends far fewer (each is a subrequest, with its own
- * CPU cost and its place in the request's subrequest limit). Each export is started by a request
- * whose trace is in it and which waits for it in its waitUntil, so the runtime keeps the export's
- * I/O alive until it settles.
+ * Exports start at once, without a timer, and a flush sends every finished trace held in one
+ * request: on a busy isolate several traces finish between two flushes and leave together (each
+ * POST is a subrequest, with its own CPU cost and its place in the request's subrequest limit).
+ * A flush never waits for an export another request started: workerd cancels a request whose
+ * waitUntil only waits on another request's I/O ("the Worker's code had hung"). The request that
+ * takes a trace exports it and waits for its own POST, which keeps that I/O alive.
  */
 export class FlushingSpanProcessor implements SpanProcessor {
   /** Traces with spans still running, oldest first. */
   private readonly open = new Map<string, OpenTrace>()
   /** Finished traces the tail rule kept, waiting for a forceFlush (off the response's path). */
   private readonly ready = new Map<string, ReadableSpan[]>()
-  /** Exports not yet started, oldest first; only the last one takes more spans. */
-  private readonly queue: Batch[] = []
-  /** The batch of each trace handed over but not yet exported, so forceFlush(traceId) can wait. */
-  private readonly batchOf = new Map<string, Batch>()
   private readonly decisions = new Map<string, boolean>()
   private readonly maxTraces: number
   private readonly maxBatchSpans: number
-  private inFlight: Promise<void> | undefined
   private dropped = 0
 
   constructor(private readonly options: FlushingProcessorOptions) {
@@ -102,10 +88,10 @@ export class FlushingSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Hands every finished trace held to the export queue, then drives the queue until the batch
-   * holding `traceId` (every batch, without it) has been exported. Spans of that trace still
-   * running when the request is over are ended first, as otel-cf-workers does, so a span someone
-   * forgot to end cannot pin its trace in memory.
+   * Exports every finished trace held (in requests of at most `maxBatchSpans` spans) and waits for
+   * those exports. Spans of `traceId` still running when the request is over are ended first, as
+   * otel-cf-workers does, so a span someone forgot to end cannot pin its trace in memory. A trace
+   * another flush already took is that flush's to send: this one does not wait for it.
    */
   async forceFlush(traceId?: string): Promise<void> {
     const ids = traceId ? [traceId] : [...this.open.keys()]
@@ -116,12 +102,18 @@ export class FlushingSpanProcessor implements SpanProcessor {
       // Counting went wrong somewhere (a span ended twice): finish the trace anyway.
       if (this.open.get(id) === trace) this.finish(id, trace)
     }
+    const batches: ReadableSpan[][] = []
+    let batch: ReadableSpan[] = []
     for (const [id, spans] of this.ready) {
       this.ready.delete(id)
-      this.enqueue(id, spans)
+      if (batch.length > 0 && batch.length + spans.length > this.maxBatchSpans) {
+        batches.push(batch)
+        batch = []
+      }
+      batch.push(...spans)
     }
-    const waiting = traceId ? this.batchOf.get(traceId) : this.queue.at(-1)
-    if (waiting) await this.drive(waiting)
+    if (batch.length > 0) batches.push(batch)
+    await Promise.all(batches.map((spans) => this.export(spans)))
   }
 
   async shutdown(): Promise<void> {
@@ -161,40 +153,6 @@ export class FlushingSpanProcessor implements SpanProcessor {
     }
     this.decisions.set(traceId, decision)
     return decision
-  }
-
-  private enqueue(traceId: string, spans: ReadableSpan[]): void {
-    let batch = this.queue.at(-1)
-    if (!batch || batch.spans.length + spans.length > this.maxBatchSpans) {
-      let settle = () => {}
-      const settled = new Promise<void>((resolve) => {
-        settle = resolve
-      })
-      batch = { spans: [], traceIds: [], started: false, settled, settle }
-      this.queue.push(batch)
-    }
-    batch.spans.push(...spans)
-    batch.traceIds.push(traceId)
-    this.batchOf.set(traceId, batch)
-  }
-
-  /** Starts queued batches one at a time, oldest first, until `batch` has gone and settled. */
-  private async drive(batch: Batch): Promise<void> {
-    while (!batch.started) {
-      if (this.inFlight) {
-        await this.inFlight
-        continue
-      }
-      const next = this.queue.shift()
-      if (!next) break
-      next.started = true
-      this.inFlight = this.export(next.spans).then(() => {
-        for (const id of next.traceIds) if (this.batchOf.get(id) === next) this.batchOf.delete(id)
-        this.inFlight = undefined
-        next.settle()
-      })
-    }
-    await batch.settled
   }
 
   private export(spans: ReadableSpan[]): Promise<void> {

@@ -46,6 +46,9 @@ const EXPECTED: Record<Kind, number> = { repeated: 200, new: 200, bad: 400 }
  * their own line and tolerated up to 0.1%; any other status, and any timeout, fails the run.
  */
 const DEV_PROXY_RESTART = 'Your worker restarted mid-request'
+/** workerd's words for a request it cancelled because it only waited on another request's I/O. */
+const HUNG = "detected that your Worker's code had hung"
+let hung = 0
 const MAX_DEV_RESTART_SHARE = 0.001
 
 // A fixed-seed generator keeps the mix identical from run to run.
@@ -74,7 +77,12 @@ async function startDev(): Promise<{ base: string; child: ChildProcess }> {
   const child = spawn('npm', ['run', 'dev', '--', '--var', 'RATE_LIMIT_REQUESTS:10000000'], {
     detached: true,
     env: { ...process.env, ...ports },
-    stdio: ['ignore', process.env.LOAD_DEV_LOG ? 'inherit' : 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.LOAD_DEV_LOG ? 'inherit' : 'ignore', 'pipe'],
+  })
+  // Passed through, and counted: a hung cancellation is a bug in the Worker, never load noise.
+  child.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk)
+    hung += chunk.toString('utf8').split(HUNG).length - 1
   })
   const base = `http://127.0.0.1:${ports.LOCAL_WORKER_PORT}`
   const deadline = Date.now() + 90_000
@@ -150,9 +158,13 @@ async function main(): Promise<number> {
       `wrangler dev runtime restarts: ${devRestarts} proxy 503s, ${result.errors} dropped connections`,
     )
     const tooManyRestarts = restarts > AMOUNT * MAX_DEV_RESTART_SHARE
-    const failed = unexpected > 0 || tooManyRestarts || result.timeouts > 0 || total + restarts < AMOUNT
+    console.log(`Requests workerd cancelled as hung: ${hung}`)
+    const failed =
+      unexpected > 0 || hung > 0 || tooManyRestarts || result.timeouts > 0 || total + restarts < AMOUNT
     console.log(
-      failed ? `\nFAIL: ${unexpected} unexpected statuses` : '\nOK: every response had its expected status',
+      failed
+        ? `\nFAIL: ${unexpected} unexpected statuses, ${hung} hung`
+        : '\nOK: every response had its expected status, none hung',
     )
     return failed ? 1 : 0
   } finally {

@@ -83,7 +83,7 @@ describe('development defaults: every request is a complete trace', () => {
     const ids = replies.map((res) => res.headers.get('x-trace-id') ?? '')
     for (const id of ids) await h.stack.otlp.waitForTrace(id, { minSpans: 1 })
     const requests = h.stack.otlp.payloads().length - before
-    // One export on the wire at a time: traces that finish meanwhile leave together in the next.
+    // A flush sends every trace finished by then in one POST: a burst shares POSTs.
     expect(requests).toBeGreaterThan(0)
     expect(requests).toBeLessThan(ids.length)
   })

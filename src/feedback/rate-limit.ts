@@ -5,7 +5,12 @@ import {
   rateLimitIdentity,
   throwIfDenied,
 } from '../search/rate-limit.ts'
-import { SLIDING_WINDOW_SCRIPT, slidingWindowCall, slidingWindowResult } from '../search/sliding-window.ts'
+import {
+  configuredWindow,
+  SLIDING_WINDOW_SCRIPT,
+  slidingWindowCall,
+  slidingWindowResult,
+} from '../search/sliding-window.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, withSpan } from '../telemetry/helpers.ts'
 import type { FeedbackRun } from './run.ts'
@@ -21,11 +26,7 @@ const FEEDBACK_PREFIX = 'ratelimit:feedback'
  */
 export function limitFeedback(run: FeedbackRun): Promise<RateLimitOutcome> {
   const identity = rateLimitIdentity(run)
-  const { requests, windowSeconds } = run.deps.config.rateLimit
-  const call = slidingWindowCall(FEEDBACK_PREFIX, identity.key, {
-    limit: requests,
-    windowMs: windowSeconds * 1000,
-  })
+  const call = slidingWindowCall(FEEDBACK_PREFIX, identity.key, configuredWindow(run.deps.config.rateLimit))
   return withSpan(
     SPAN.feedback('rate_limit'),
     { attributes: { [ATTR.rateLimitKeyType]: identity.type } },

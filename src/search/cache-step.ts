@@ -1,5 +1,6 @@
 import type { Span } from '@opentelemetry/api'
-import type { CacheEntry, CacheError } from '../clients/cache.ts'
+import { type CacheEntry, CacheError } from '../clients/cache.ts'
+import { UpstreamError } from '../errors.ts'
 import { ATTR, EVENT } from '../telemetry/catalogue.ts'
 import type { SearchLookup } from './lookup.ts'
 import { type SearchRun, step } from './run.ts'
@@ -80,9 +81,12 @@ export function writeCache(
   })
 }
 
-function failOpen(span: Span, error: CacheError): void {
+/** A cache (or similarity index) failure skipped the cache: noted, not an error of the request. */
+export function failOpen(span: Span, error: unknown): void {
+  const type = error instanceof UpstreamError || error instanceof CacheError ? error.failure : 'error'
+  const message = error instanceof Error ? error.message : String(error)
   span.setAttribute(ATTR.cacheFailOpen, true)
-  span.addEvent(EVENT.cacheFailOpen, { [ATTR.errorType]: error.failure, [ATTR.errorMessage]: error.message })
+  span.addEvent(EVENT.cacheFailOpen, { [ATTR.errorType]: type, [ATTR.errorMessage]: message })
 }
 
 /** A cached value written by an older deploy may have another shape: then it is a miss. */

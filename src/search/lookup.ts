@@ -1,6 +1,7 @@
 import { CacheError, type CacheLookup, CORPUS_VERSION_KEY, type PipelineReply } from '../clients/cache.ts'
 import type { SearchRun } from './run.ts'
 import {
+  configuredWindow,
   SLIDING_WINDOW_SCRIPT,
   type SlidingWindowResult,
   slidingWindowCall,
@@ -48,18 +49,15 @@ return {false, redis.call("GET", KEYS[2])}
 
 /**
  * Rate limit, corpus version and cached answer (or, without one, the cached query embedding) in one
- * Upstash pipeline: a cache hit's only round trip, and a miss's only one before OpenAI. Never rejects: an Upstash failure is an `error` reason in each part, and callers fail open.
+ * Upstash pipeline: a cache hit's only round trip, and a miss's only one before OpenAI. Never
+ * rejects: an Upstash failure is an `error` reason in each part, and callers fail open.
  */
 export async function searchLookup(
   run: SearchRun,
   identity: string,
   keys: LookupKeys,
 ): Promise<SearchLookup> {
-  const { requests, windowSeconds } = run.deps.config.rateLimit
-  const call = slidingWindowCall(RATE_LIMIT_PREFIX, identity, {
-    limit: requests,
-    windowMs: windowSeconds * 1000,
-  })
+  const call = slidingWindowCall(RATE_LIMIT_PREFIX, identity, configuredWindow(run.deps.config.rateLimit))
   const second = keys.answer
     ? { script: ANSWER_OR_EMBEDDING_SCRIPT, keys: [keys.answer, keys.embedding], args: [] }
     : keys.embedding

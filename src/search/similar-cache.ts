@@ -1,10 +1,8 @@
 import type { Span } from '@opentelemetry/api'
-import { CacheError } from '../clients/cache.ts'
-import { UpstreamError } from '../errors.ts'
-import { ATTR, type CacheKind, EVENT, type SimilarOutcome, SPAN } from '../telemetry/catalogue.ts'
+import { ATTR, type CacheKind, type SimilarOutcome, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, withSpan } from '../telemetry/helpers.ts'
 import { optionsFingerprint, similarVectorId } from './cache-keys.ts'
-import { type CacheSlot, isCachedAnswer } from './cache-step.ts'
+import { type CacheSlot, failOpen, isCachedAnswer } from './cache-step.ts'
 import type { SearchRun } from './run.ts'
 import type { SearchOptions, SearchResult } from './types.ts'
 
@@ -156,11 +154,4 @@ export async function writeSimilar(
     // Nothing is lost but a future similar hit: noted, not an error of the request.
     failOpen(span, error)
   }
-}
-
-function failOpen(span: Span, error: unknown): void {
-  const type = error instanceof UpstreamError || error instanceof CacheError ? error.failure : 'error'
-  const message = error instanceof Error ? error.message : String(error)
-  span.setAttribute(ATTR.cacheFailOpen, true)
-  span.addEvent(EVENT.cacheFailOpen, { [ATTR.errorType]: type, [ATTR.errorMessage]: message })
 }

@@ -31,6 +31,11 @@ export interface SlidingWindow {
   windowMs: number
 }
 
+/** RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW_SECONDS, as the script's window. */
+export function configuredWindow(rateLimit: { requests: number; windowSeconds: number }): SlidingWindow {
+  return { limit: rateLimit.requests, windowMs: rateLimit.windowSeconds * 1000 }
+}
+
 export interface SlidingWindowCall {
   keys: [string, string]
   args: [number, number, number]

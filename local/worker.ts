@@ -14,6 +14,8 @@ export interface LocalWorkerOptions {
   inspector?: boolean
   /** Override wrangler.toml's `minify` (false keeps function names for CPU profiles). */
   minify?: boolean
+  /** Override wrangler.toml's `keep_names` (esbuild's `__name()` wrappers; an A/B of their cost). */
+  keepNames?: boolean
 }
 
 /**
@@ -28,7 +30,10 @@ export async function startLocalWorker(
   const worker = await unstable_startWorker({
     config: 'wrangler.toml',
     ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
-    ...(options.minify !== undefined ? { build: { minify: options.minify } } : {}),
+    build: {
+      ...(options.minify !== undefined ? { minify: options.minify } : {}),
+      ...(options.keepNames !== undefined ? { keepNames: options.keepNames } : {}),
+    },
     envFiles: [],
     bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
     dev: {

@@ -52,6 +52,16 @@ describe('development defaults: every request is a complete trace', () => {
     })
   })
 
+  it('reports the data centre and the country from the cf-ray and cf-ipcountry headers', async () => {
+    const res = await h.fetch('/health', {
+      headers: { 'cf-ray': '8c2f1a2b3c4d5e6f-SJC', 'cf-ipcountry': 'JP' },
+    })
+    const [root] = await h.stack.otlp.waitForTrace(res.headers.get('x-trace-id') ?? '', { minSpans: 1 })
+    expect(root?.attributes).toMatchObject({ 'net.colo': 'SJC', 'net.country': 'JP' })
+    // Nothing else comes from request.cf, whose first read deserialises the whole object.
+    expect(root?.attributes['net.tls_version']).toBeUndefined()
+  })
+
   it('sends the configured OTLP headers, percent-decoded', async () => {
     await h.fetch('/health')
     const payload = h.stack.otlp.payloads().at(-1)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Bindings } from '../env.ts'
 import { getTraceId } from './helpers.ts'
-import { withTracing } from './worker.ts'
+import { edgeLocation, withTracing } from './worker.ts'
 
 /**
  * An env that counts how often its entries are listed. otel-cf-workers' handler lists env on every
@@ -60,5 +60,17 @@ describe('withTracing', () => {
     for (const appEnv of seen) expect(appEnv).toBe(env)
     // Parsing the configuration may list env once; the next four requests list it no more.
     expect(counter.listings).toBe(listingsAfterFirst)
+  })
+})
+
+describe('edgeLocation', () => {
+  it('reads the data centre from the end of cf-ray and the country from cf-ipcountry', () => {
+    const headers = new Headers({ 'cf-ray': '8c2f1a2b3c4d5e6f-NRT', 'cf-ipcountry': 'JP' })
+    expect(edgeLocation(headers)).toEqual({ colo: 'NRT', country: 'JP' })
+  })
+
+  it('reports nothing for a request that did not come through Cloudflare', () => {
+    expect(edgeLocation(new Headers())).toEqual({})
+    expect(edgeLocation(new Headers({ 'cf-ray': 'no-dash-at-end-' }))).toEqual({})
   })
 })

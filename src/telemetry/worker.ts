@@ -42,13 +42,47 @@ function tracedHandler(fetch: FetchHandler, env: Bindings): FetchHandler {
       // The app gets the real env, not otel-cf-workers' per-request Proxy of SDK_ENV: config memos
       // hit by identity, and the Proxy only adds spans for binding objects (KV, D1, queues,
       // services), which this Worker does not use. The ExecutionContext stays the proxied one,
-      // which is how export waits for waitUntil work.
-      fetch: (request, _sdkEnv, ctx) => fetch(request as Request, env, ctx),
+      // which is how export waits for waitUntil work. The request is the real one behind the view.
+      fetch: (view, _sdkEnv, ctx) => fetch(requestOf(view), env, ctx),
     },
     // One handler per env object (withTracing), so the config is this env's, memoized.
     (_sdkEnv, trigger) => resolveTraceConfig(env, trigger),
   )
   const tracedFetch = traced.fetch
   if (!tracedFetch) throw new Error('instrument() returned no fetch handler')
-  return (request, _env, ctx) => tracedFetch(request as Parameters<typeof tracedFetch>[0], SDK_ENV, ctx)
+  return (request, _env, ctx) =>
+    tracedFetch(new RequestView(request) as unknown as Parameters<typeof tracedFetch>[0], SDK_ENV, ctx)
+}
+
+/**
+ * What otel-cf-workers reads of a request to start the request span: method, url, headers and
+ * `cf`. The first read of `request.cf` deserialises the whole cf object (a few dozen fields), which
+ * cost ≈ 0.17 ms of CPU per request under tracing (docs/benchmarks.md). The view's `cf` holds only
+ * what the request span reports and Cloudflare also sends as headers: the data centre (`cf-ray`
+ * ends in its code, `net.colo`) and the client's country (`cf-ipcountry`, `net.country`).
+ */
+class RequestView {
+  readonly method: string
+  readonly url: string
+  readonly headers: Headers
+  readonly cf: { colo?: string; country?: string }
+
+  constructor(readonly request: Request) {
+    this.method = request.method
+    this.url = request.url
+    this.headers = request.headers
+    this.cf = edgeLocation(request.headers)
+  }
+}
+
+function requestOf(view: unknown): Request {
+  return view instanceof RequestView ? view.request : (view as Request)
+}
+
+export function edgeLocation(headers: Headers): { colo?: string; country?: string } {
+  const ray = headers.get('cf-ray')
+  const dash = ray ? ray.lastIndexOf('-') : -1
+  const colo = ray && dash > 0 ? ray.slice(dash + 1) : undefined
+  const country = headers.get('cf-ipcountry') ?? undefined
+  return { ...(colo ? { colo } : {}), ...(country ? { country } : {}) }
 }

@@ -74,10 +74,20 @@ describe('similarity cache', () => {
     expect(one(spans, 'search.respond').attributes).toMatchObject({ cached: true, 'cache.kind': 'similar' })
     expect(named(spans, 'search.generate_answer')).toHaveLength(0)
     expect(named(spans, 'search.attach_media')).toHaveLength(0)
-    // The lookup is one ZeroDB vector search in its own namespace, under the lookup span.
-    const zerodb = spans.filter((s) => s.name === 'zerodb.vector_search' && s.parentSpanId === lookup.spanId)
-    expect(zerodb).toHaveLength(1)
-    expect(zerodb[0]!.attributes['db.collection.name']).toBe(NAMESPACE)
+    // The lookup span is the CLIENT span of its one ZeroDB vector search, in its own namespace, and
+    // the answer it serves is read under it.
+    expect(lookup.kind).toBe(3)
+    expect(lookup.attributes).toMatchObject({
+      'db.system.name': 'zerodb',
+      'db.operation.name': 'vector_search',
+      'db.collection.name': NAMESPACE,
+      'http.request.method': 'POST',
+      'http.response.status_code': 200,
+    })
+    expect(named(spans, 'zerodb.vector_search').filter((s) => s.parentSpanId === lookup.spanId)).toHaveLength(
+      0,
+    )
+    expect(spans.filter((s) => s.name === 'redis.get' && s.parentSpanId === lookup.spanId)).toHaveLength(1)
   })
 
   it('a thumbs-down on a similar hit retires the answer it was served, for both questions', async () => {

@@ -1,4 +1,4 @@
-import type { Span } from '@opentelemetry/api'
+import { type Span, SpanKind } from '@opentelemetry/api'
 import { ATTR, type CacheKind, type SimilarOutcome, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, withSpan } from '../telemetry/helpers.ts'
 import { optionsFingerprint, similarVectorId } from './cache-keys.ts'
@@ -52,7 +52,9 @@ export async function lookupSimilar(
   if (!slot || !similarCacheApplies(run, options, slot)) return { reason: 'skipped' }
   const { minScore, namespace } = run.deps.config.similarCache
   const attributes = { [ATTR.similarMinScore]: minScore, [ATTR.cacheHit]: false }
-  return withSpan(SPAN.similarLookup, { attributes }, async (span) => {
+  // One span for the lookup and its ZeroDB call (kind CLIENT, with the call's attributes): a miss
+  // makes no other call, so a second `zerodb.vector_search` span under it would only add bytes.
+  return withSpan(SPAN.similarLookup, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     addUserContext(run.user, span)
     const found = await find(run, span, vector, options, slot)
     span.setAttribute(ATTR.similarOutcome, found.reason satisfies SimilarOutcome)
@@ -86,13 +88,16 @@ async function find(
   const { minScore, namespace } = run.deps.config.similarCache
   let hits: Awaited<ReturnType<typeof run.deps.similarZerodb.searchVectors>>
   try {
-    hits = await run.deps.similarZerodb.searchVectors({
-      vector,
-      namespace,
-      limit: 1,
-      threshold: minScore,
-      metadataFilter: { corpus_version: slot.corpusVersion, options: await optionsFingerprint(options) },
-    })
+    hits = await run.deps.similarZerodb.searchVectors(
+      {
+        vector,
+        namespace,
+        limit: 1,
+        threshold: minScore,
+        metadataFilter: { corpus_version: slot.corpusVersion, options: await optionsFingerprint(options) },
+      },
+      { span },
+    )
   } catch (error: unknown) {
     failOpen(span, error)
     return { reason: 'error' }

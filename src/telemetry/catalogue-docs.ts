@@ -266,10 +266,10 @@ export function spanDocs(
     },
     {
       name: 'search.similar_cache.lookup',
-      kind: 'internal',
+      kind: 'client',
       parent: 'request span',
       meaning:
-        'After step 4, beside step 5: the nearest earlier question (ZeroDB namespace `wwmaa_similar_questions`, same corpus version and options), then its answer (`redis.get`). A hit skips steps 5–8.',
+        'After step 4, beside step 5: the nearest earlier question (ZeroDB namespace `wwmaa_similar_questions`, same corpus version and options), then its answer (`redis.get`). It is also the CLIENT span of that ZeroDB vector search (`db.*`, `http.*`, `url.full`; no `zerodb.vector_search` child). A hit skips steps 5–8.',
     },
     {
       name: 'redis.feedback_limit',

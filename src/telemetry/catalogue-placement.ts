@@ -167,9 +167,18 @@ const RULES: Record<string, Rule> = {
       },
     ]),
   ),
+  // The lookup is also the CLIENT span of its ZeroDB vector search (no zerodb.vector_search child).
   'search.similar_cache.lookup': {
-    always: [...USER, 'similarMinScore', 'cacheHit', 'similarOutcome'],
-    sometimes: ['similarScore', 'cacheKind', 'cacheFailOpen'],
+    always: [
+      ...USER,
+      'similarMinScore',
+      'cacheHit',
+      'similarOutcome',
+      ...ZERODB_BASE,
+      ...HTTP_CLIENT,
+      'queryLimit',
+    ],
+    sometimes: ['similarScore', 'cacheKind', 'cacheFailOpen', 'queryResultCount', 'errorUpstream'],
   },
   'embeddings {model}': {
     always: [...GEN_AI, 'embeddingDimensions'],

@@ -82,8 +82,12 @@ export class ZeroDbClient {
 
   // ---- vectors -----------------------------------------------------------------------------------
 
-  searchVectors(params: VectorSearchParams): Promise<VectorHit[]> {
-    const attrs = { collection: params.namespace, limit: params.limit }
+  /**
+   * `span`: a CLIENT span the caller already opened for this call (the similarity cache's lookup),
+   * which gets the call's attributes instead of a `zerodb.vector_search` span of its own.
+   */
+  searchVectors(params: VectorSearchParams, options: { span?: Span } = {}): Promise<VectorHit[]> {
+    const attrs = { collection: params.namespace, limit: params.limit, span: options.span }
     return this.traced('vector_search', attrs, async (span) => {
       const res = await this.send(span, {
         method: 'POST',
@@ -261,7 +265,7 @@ export class ZeroDbClient {
 
   private traced<T>(
     operation: ZeroDbOperation,
-    a: { collection: string; id?: string; limit?: number },
+    a: { collection: string; id?: string; limit?: number; span?: Span },
     fn: (span: Span) => Promise<T>,
   ): Promise<T> {
     const attributes = {
@@ -271,17 +275,22 @@ export class ZeroDbClient {
       [ATTR.documentId]: a.id,
       [ATTR.queryLimit]: a.limit,
     }
-    return withSpan(SPAN.zerodb(operation), { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    const run = async (span: Span) => {
       try {
         return await fn(span)
       } catch (error: unknown) {
-        // withSpan records the exception; this says which upstream and which HTTP status.
+        // The span's owner records the exception; this says which upstream and which HTTP status.
         if (error instanceof UpstreamError) {
           addSpanAttributes({ [ATTR.errorUpstream]: error.upstream, [ATTR.httpStatus]: error.status }, span)
         }
         throw error
       }
-    })
+    }
+    if (a.span) {
+      addSpanAttributes(attributes, a.span)
+      return run(a.span)
+    }
+    return withSpan(SPAN.zerodb(operation), { kind: SpanKind.CLIENT, attributes }, run)
   }
 
   private async send(span: Span, call: CallOptions, allow: number[] = []): Promise<CallResult> {

@@ -151,9 +151,18 @@ describe('POST /api/search/query, cache miss', () => {
       'media',
     )
     expect(under('redis.pipeline', 'search.cache_write').attributes['db.system.name']).toBe('redis')
-    expect(under('zerodb.create_document', 'search.log_query').attributes['db.collection.name']).toBe(
-      'search_queries',
-    )
+    // Step 10 is its one ZeroDB write: the step span is that write's CLIENT span.
+    const log = one(spans, 'search.log_query')
+    expect(log.kind).toBe(3)
+    expect(log.attributes).toMatchObject({
+      step: 10,
+      'db.system.name': 'zerodb',
+      'db.operation.name': 'create_document',
+      'db.collection.name': 'search_queries',
+      'http.request.method': 'POST',
+      'http.response.status_code': 201,
+    })
+    expect(named(spans, 'zerodb.create_document')).toHaveLength(0)
     for (const redis of named(spans, 'redis.get')) expect(redis.attributes).toHaveProperty('cache.hit')
   })
 
@@ -171,6 +180,10 @@ describe('POST /api/search/query, cache miss', () => {
     const chat = openai.filter((r) => r.path === '/v1/chat/completions')
     expect(embeddings.map(parentOf)).toEqual([one(spans, 'embeddings text-embedding-3-small').spanId])
     expect(chat.map(parentOf)).toEqual([one(spans, 'chat gpt-4o-mini').spanId])
+    const logRows = h.stack.zerodb.faults
+      .requests()
+      .filter((r) => r.path.endsWith('/search_queries/rows') && traceparentTraceId(r.headers) === traceId)
+    expect(logRows.map(parentOf)).toEqual([one(spans, 'search.log_query').spanId])
   })
 
   it('sends the documented search body and the user prompt format', () => {

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { sha256Hex } from './hash.ts'
 import { type SearchRun, step } from './run.ts'
@@ -32,8 +33,9 @@ export async function logQuery(run: SearchRun, entry: QueryLogEntry): Promise<vo
     [ATTR.querySuccess]: entry.success,
   }
   try {
-    await step('search.log_query', run, attributes, async () => {
-      await run.deps.zerodb.createRow(QUERY_LOG_TABLE, {
+    // The step is its one ZeroDB write: one CLIENT span, not a step span over a zerodb.* span.
+    const write = async (span: Span) => {
+      const row = {
         query: entry.normalized,
         user_id: run.user.id,
         ip_hash: await sha256Hex(run.clientIp),
@@ -53,8 +55,10 @@ export async function logQuery(run: SearchRun, entry: QueryLogEntry): Promise<vo
         model: entry.model,
         top_source_type: entry.topSourceType,
         created_at: new Date().toISOString(),
-      })
-    })
+      }
+      await run.deps.zerodb.createRow(QUERY_LOG_TABLE, row, { span })
+    }
+    await step('search.log_query', run, attributes, write, 'client')
   } catch {
     // Already on the span (withSpan records it); a lost log row must not surface anywhere else.
   }

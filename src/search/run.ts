@@ -1,4 +1,4 @@
-import type { Context, Span } from '@opentelemetry/api'
+import { type Context, type Span, SpanKind } from '@opentelemetry/api'
 import { ATTR, SEARCH_STEPS, type SearchStep } from '../telemetry/catalogue.ts'
 import { addUserContext, startSpan, type UserContext, withSpan } from '../telemetry/helpers.ts'
 import type { SearchDeps } from './deps.ts'
@@ -33,9 +33,15 @@ export function step<T>(
   run: Pick<SearchRun, 'user'>,
   attributes: Record<string, unknown>,
   fn: (span: Span) => Promise<T>,
+  /** `client`: the step is one outbound call, and its span is that call's CLIENT span. */
+  kind: 'internal' | 'client' = 'internal',
 ): Promise<T> {
   const number = SEARCH_STEPS.indexOf(name) + 1
-  return withSpan(name, { attributes: { [ATTR.step]: number, ...attributes } }, async (span) => {
+  const options = {
+    attributes: { [ATTR.step]: number, ...attributes },
+    ...(kind === 'client' ? { kind: SpanKind.CLIENT } : {}),
+  }
+  return withSpan(name, options, async (span) => {
     addUserContext(run.user, span)
     return fn(span)
   })

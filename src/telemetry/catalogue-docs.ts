@@ -163,7 +163,8 @@ const STEP_MEANINGS: Record<SearchStep, string> = {
   'search.attach_media': 'One `query_documents` on table `media` for the sources’ videos and images.',
   'search.cache_write':
     'Stores the answer after the response (waitUntil), then the question’s embedding in the similarity index (`zerodb.upsert_vector`).',
-  'search.log_query': 'Writes a `search_queries` row after the response (waitUntil).',
+  'search.log_query':
+    'Writes a `search_queries` row after the response (waitUntil). The step is that one ZeroDB write, so its span is the write’s CLIENT span (`db.*`, `url.full`, status; no `zerodb.create_document` child).',
   'search.respond':
     'Builds the JSON body; for a stream, starts when the headers go out and ends with the last event.',
 }
@@ -217,7 +218,7 @@ export function spanDocs(
     },
     ...steps.map((name, i) => ({
       name,
-      kind: 'internal' as const,
+      kind: name === 'search.log_query' ? ('client' as const) : ('internal' as const),
       parent: 'request span',
       meaning: `Step ${i + 1}. ${STEP_MEANINGS[name]}`,
     })),

@@ -58,7 +58,22 @@ const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
     sometimes: ['mediaDegraded', 'errorUpstream'],
   },
   'search.cache_write': { always: [], sometimes: ['cacheFailOpen'] },
-  'search.log_query': { always: ['latencyMs', 'cached', 'querySuccess'] },
+  // Also the CLIENT span of its one ZeroDB write (no zerodb.create_document child).
+  'search.log_query': {
+    always: [
+      'latencyMs',
+      'cached',
+      'querySuccess',
+      'dbSystemName',
+      'dbOperationName',
+      'dbCollectionName',
+      'retryCount',
+      'httpMethod',
+      'urlFull',
+      'serverAddress',
+    ],
+    sometimes: ['httpStatus', 'documentId', 'errorUpstream'],
+  },
   'search.respond': {
     always: ['cached', 'latencyMs', 'responseBytes'],
     sometimes: ['stream', 'streamOutcome', 'errorUpstream', 'cacheKind'],

@@ -176,8 +176,9 @@ export class ZeroDbClient {
 
   // ---- table rows --------------------------------------------------------------------------------
 
-  createRow(table: string, data: Record<string, unknown>): Promise<Row> {
-    return this.traced('create_document', { collection: table }, async (span) => {
+  /** `span`: a CLIENT span the caller opened for this one call (the query log's step span). */
+  createRow(table: string, data: Record<string, unknown>, options: { span?: Span } = {}): Promise<Row> {
+    return this.traced('create_document', { collection: table, span: options.span }, async (span) => {
       const res = await this.send(span, {
         method: 'POST',
         path: PATHS.rows(this.project, table),

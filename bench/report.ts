@@ -1,5 +1,6 @@
 import { cpus, loadavg } from 'node:os'
 import type { BundleReport } from './bundle.ts'
+import type { CpuCost } from './cpu-cost.ts'
 import type { HeapResult } from './heap.ts'
 import type { Summary } from './measure.ts'
 import type { MissResult } from './misses.ts'
@@ -77,6 +78,8 @@ export interface Details {
   startup: Summary | undefined
   /** The similarity cache over local/seed/similar-pairs.json (bench/similar.ts). */
   similar?: SimilarQuality
+  /** workerd CPU per cache hit, per variant (bench/cpu-cost.ts): the steadiest view of tracing's cost. */
+  cpu?: Record<string, CpuCost & { overBare: number }>
 }
 
 export function round(n: number, digits = 3): number {
@@ -152,6 +155,15 @@ export function renderTable(result: BenchResult): string {
       ]),
     ),
   )
+  if (result.cpu) {
+    out.push('', 'CPU per cache hit (all workerd processes, kernel accounting; sequential requests)')
+    out.push(
+      table(
+        ['variant', 'requests', 'CPU ms / hit', '÷ bare'],
+        Object.entries(result.cpu).map(([k, c]) => [k, c.requests, c.msPerRequest, c.overBare]),
+      ),
+    )
+  }
   out.push('', 'Throughput (cache hits, autocannon, 20 connections, interleaved slots)')
   out.push(
     table(

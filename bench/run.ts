@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { seedStack } from '../local/seed.ts'
 import { startLocalStack } from '../local/stack.ts'
 import { type BundleReport, measureBundle } from './bundle.ts'
+import { measureCpuCost } from './cpu-cost.ts'
 import { profileHits } from './cpu-profile.ts'
 import { measureHeap } from './heap.ts'
 import { closeAgents, interleave, type Reply, sentTo, summarize, type Target, timed } from './measure.ts'
@@ -57,6 +58,8 @@ const PLAN = quick
       heapRequests: 500,
       coldStarts: 5,
       similarPairs: 5,
+      cpuRounds: 2,
+      cpuBatch: 100,
     }
   : {
       warmup: 200,
@@ -71,6 +74,8 @@ const PLAN = quick
       heapRequests: 2000,
       coldStarts: 7,
       similarPairs: undefined,
+      cpuRounds: 10,
+      cpuBatch: 100,
     }
 const CONNECTIONS = 20
 const HIT_BODY = JSON.stringify({ query: 'how do I tie my belt' })
@@ -205,6 +210,24 @@ async function main(): Promise<number> {
         requests: sentTo(v.url),
       }
     }
+
+    log(`cpu: workerd CPU per cache hit, ${PLAN.cpuRounds} × ${PLAN.cpuBatch} hits per variant`)
+    const cpu = await measureCpuCost(variants.map(hitTarget), {
+      rounds: PLAN.cpuRounds,
+      batch: PLAN.cpuBatch,
+      check: checkHit,
+    })
+    const bareCpu = cpu.get('bare.hit')?.msPerRequest ?? Number.NaN
+    details.cpu = Object.fromEntries(
+      [...cpu].map(([key, c]) => [
+        key.replace(/\.hit$/, ''),
+        {
+          requests: c.requests,
+          msPerRequest: round(c.msPerRequest, 3),
+          overBare: round(c.msPerRequest / bareCpu, 3),
+        },
+      ]),
+    )
 
     log(`throughput: ${CONNECTIONS} connections, ${PLAN.tpRounds} × ${PLAN.tpSeconds} s per variant`)
     const tp = await measureThroughput(

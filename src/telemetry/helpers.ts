@@ -33,20 +33,20 @@ export function withSpan<T>(
   const options = typeof optionsOrFn === 'function' ? {} : optionsOrFn
   const fn = typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn
   if (!fn) throw new TypeError('withSpan needs a function')
-  return tracer().startActiveSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: toAttributes(options.attributes ?? {}) },
-    async (span) => {
-      try {
-        return await fn(span)
-      } catch (error: unknown) {
-        setSpanError(error, span)
-        throw error
-      } finally {
-        span.end()
-      }
-    },
-  )
+  // Attributes go on after the start: otel-cf-workers validates start attributes three times over
+  // (twice in startSpan, once in the span's constructor), setAttributes once. The head samplers
+  // decide on the trace id alone, so they lose nothing.
+  return tracer().startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL }, async (span) => {
+    if (options.attributes) span.setAttributes(toAttributes(options.attributes))
+    try {
+      return await fn(span)
+    } catch (error: unknown) {
+      setSpanError(error, span)
+      throw error
+    } finally {
+      span.end()
+    }
+  })
 }
 
 /**
@@ -54,11 +54,9 @@ export function withSpan<T>(
  * streamed response). Not made active: pass `trace.setSpan(ctx, span)` to run work under it.
  */
 export function startSpan(name: string, options: SpanOptions = {}, ctx: Context = context.active()): Span {
-  return tracer().startSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: toAttributes(options.attributes ?? {}) },
-    ctx,
-  )
+  const span = tracer().startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL }, ctx)
+  if (options.attributes) span.setAttributes(toAttributes(options.attributes))
+  return span
 }
 
 /** Wraps a function so that every call runs in a span of the given name. */

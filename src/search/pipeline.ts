@@ -47,8 +47,10 @@ export async function prepareSearch(
   const normalized = await normalizeStep(run, query)
   // Step 2's one Upstash round trip also reads the corpus version and the cached answer (unless
   // bypass_cache): a cache hit costs a single request.
-  const key = await searchCacheKey(normalized, options)
-  const embeddingKey = await embeddingCacheKey(run.deps.openai.embeddingModel, normalized)
+  const [key, embeddingKey] = await Promise.all([
+    searchCacheKey(normalized, options),
+    embeddingCacheKey(run.deps.openai.embeddingModel, normalized),
+  ])
   const { outcome, lookup } = await checkRateLimit(run, {
     answer: options.bypassCache ? undefined : key,
     embedding: embeddingKey,

@@ -27,6 +27,12 @@ export interface OtlpTap {
   totals(): Map<string, VariantExports>
   /** While capturing, each POST's trace ids are recorded (a regex over the body, no JSON parse). */
   capture(on: boolean): void
+  /**
+   * Off: the tap answers each export itself (200, still counted) instead of forwarding it to the
+   * local receiver, whose JSON parsing and trace store would otherwise take the cores the Worker
+   * is being measured on (a real collector runs elsewhere). On by default.
+   */
+  forward(on: boolean): void
   captured(): ExportPost[]
   reset(): void
   close(): Promise<void>
@@ -39,6 +45,7 @@ export async function startOtlpTap(receiverUrl: string): Promise<OtlpTap> {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 })
   let totals = new Map<string, VariantExports>()
   let capturing = false
+  let forwarding = true
   let captured: ExportPost[] = []
 
   const server = createServer((req, res) => {
@@ -60,6 +67,11 @@ export async function startOtlpTap(receiverUrl: string): Promise<OtlpTap> {
           const ids = new Set([...text.matchAll(TRACE_ID)].map((m) => m[1]!.toLowerCase()))
           captured.push({ variant, bytes: body.length, traceIds: [...ids] })
         }
+      }
+      if (!forwarding && req.method === 'POST') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '2' })
+        res.end('{}')
+        return
       }
       const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) }
       const upstream = request(
@@ -88,6 +100,9 @@ export async function startOtlpTap(receiverUrl: string): Promise<OtlpTap> {
     totals: () => new Map([...totals].map(([k, v]) => [k, { ...v }])),
     capture(on) {
       capturing = on
+    },
+    forward(on) {
+      forwarding = on
     },
     captured: () => [...captured],
     reset() {

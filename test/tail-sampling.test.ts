@@ -62,6 +62,29 @@ describe('tail sampling at ratio 0 with production settings', () => {
     expect(await exported(res)).toBe(false)
   })
 
+  it('exports a search whose similarity lookup failed open: the lookup is a failed ZeroDB call', async () => {
+    const similar = await startHarness({ stack, vars: { ...PRODUCTION, SEARCH_SIMILAR_CACHE: 'true' } })
+    try {
+      stack.zerodb.faults.set({
+        match: '/vectors/search',
+        bodyIncludes: 'wwmaa_similar_questions',
+        status: 500,
+      })
+      const res = await similar.post('/api/search/query', { query: freshQuery() })
+      expect(res.status).toBe(200)
+      await res.arrayBuffer()
+      stack.zerodb.faults.clear()
+      expect(await exported(res)).toBe(true)
+      const lookup = one(
+        await traceWith(h, res, 'search.similar_cache.lookup'),
+        'search.similar_cache.lookup',
+      )
+      expect(lookup.status.code).toBe(2)
+    } finally {
+      await similar.stop()
+    }
+  })
+
   it('exports a search slower than OTEL_SLOW_TRACE_MS, without marking it as an error', async () => {
     stack.zerodb.faults.set({ match: '/vectors/search', latencyMs: INJECTED_MS, times: 1 })
     const res = await h.post('/api/search/query', { query: freshQuery() })

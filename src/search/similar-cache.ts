@@ -1,6 +1,6 @@
 import { type Span, SpanKind } from '@opentelemetry/api'
 import { ATTR, type CacheKind, type SimilarOutcome, SPAN } from '../telemetry/catalogue.ts'
-import { addUserContext, withSpan } from '../telemetry/helpers.ts'
+import { addUserContext, setSpanError, withSpan } from '../telemetry/helpers.ts'
 import { optionsFingerprint, similarVectorId } from './cache-keys.ts'
 import { type CacheSlot, failOpen, isCachedAnswer } from './cache-step.ts'
 import type { SearchRun } from './run.ts'
@@ -41,7 +41,8 @@ export function similarCacheApplies(run: SearchRun, options: SearchOptions, slot
 
 /**
  * Runs beside step 5 on a miss. Never rejects: a ZeroDB or Upstash failure is a miss, noted on
- * the span (`cache.fail_open`) without an error status, as the exact cache does.
+ * the span (`cache.fail_open`). A failed ZeroDB search also marks this span ERROR (it is that
+ * call's CLIENT span); a failed answer read marks its own `redis.get` span.
  */
 export async function lookupSimilar(
   run: SearchRun,
@@ -99,6 +100,9 @@ async function find(
       { span },
     )
   } catch (error: unknown) {
+    // This span is the ZeroDB call's CLIENT span: a failed call marks it, as every client span is
+    // marked (and tail sampling keeps the trace); the search itself carries on without the cache.
+    setSpanError(error, span)
     failOpen(span, error)
     return { reason: 'error' }
   }

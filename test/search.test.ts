@@ -180,6 +180,8 @@ describe('POST /api/search/query, cache miss', () => {
     const chat = openai.filter((r) => r.path === '/v1/chat/completions')
     expect(embeddings.map(parentOf)).toEqual([one(spans, 'embeddings text-embedding-3-small').spanId])
     expect(chat.map(parentOf)).toEqual([one(spans, 'chat gpt-4o-mini').spanId])
+    // The SDK's own User-Agent, not the minified class name it would build it from.
+    for (const r of openai) expect(String(r.headers['user-agent'])).toMatch(/^OpenAI\/JS \d+\.\d+\.\d+$/)
     const logRows = h.stack.zerodb.faults
       .requests()
       .filter((r) => r.path.endsWith('/search_queries/rows') && traceparentTraceId(r.headers) === traceId)

@@ -1,6 +1,7 @@
 import { type Span, SpanKind } from '@opentelemetry/api'
 import OpenAI from 'openai'
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions'
+import { VERSION as OPENAI_SDK_VERSION } from 'openai/version'
 import type { ResolvedAppConfig } from '../config.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addSpanAttributes, withSpan } from '../telemetry/helpers.ts'
@@ -49,6 +50,9 @@ export class OpenAiClient {
       fetch: tracedFetch(options.fetch ?? globalFetch),
       maxRetries: 0,
       timeout: Math.max(options.embeddingTimeoutMs, options.chatTimeoutMs),
+      // The SDK names itself by `this.constructor.name`, which the minified bundle renames
+      // (wrangler.toml: keep_names = false): say it here, as the SDK would.
+      defaultHeaders: { 'User-Agent': `OpenAI/JS ${OPENAI_SDK_VERSION}` },
     })
   }
 

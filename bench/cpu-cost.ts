@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { type Reply, type Series, type Target, timed } from './measure.ts'
 
 /**
- * CPU time the runtime spends per request, read from the kernel's accounting of every workerd
- * process (utime + stime in /proc/<pid>/stat), while one variant at a time is sent sequential
+ * CPU time the runtime spends per request, read from the kernel's accounting of the workerd
+ * processes the bench started (utime + stime in /proc/<pid>/stat), while one variant at a time is sent sequential
  * requests. Latency on a 2-core machine moves with whatever else runs; CPU per request moves far
  * less, so this is the figure to compare two builds by. It counts the Worker and wrangler's dev
  * proxy in front of it (the same for every variant) and the work a request leaves to waitUntil
@@ -17,19 +17,53 @@ export interface CpuCost {
 
 const CLOCK_TICKS_PER_SECOND = 100
 
-function workerdCpuMs(): number {
-  let ticks = 0
+interface ProcStat {
+  pid: number
+  ppid: number
+  comm: string
+  ticks: number
+}
+
+function procStats(): ProcStat[] {
+  const stats: ProcStat[] = []
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue
     try {
-      if (!readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('workerd')) continue
-      // Fields after the command name: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-      ticks += Number(fields[11]) + Number(fields[12])
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const close = text.lastIndexOf(')')
+      // After the command name: state, ppid, …; utime and stime are the 12th and 13th fields.
+      const fields = text.slice(close + 2).split(' ')
+      stats.push({
+        pid: Number(pid),
+        ppid: Number(fields[1]),
+        comm: text.slice(text.indexOf('(') + 1, close),
+        ticks: Number(fields[11]) + Number(fields[12]),
+      })
     } catch {
       // The process ended between listing and reading.
     }
   }
+  return stats
+}
+
+/** CPU of the workerd processes this bench started (its descendants), not anyone else's. */
+function workerdCpuMs(): number {
+  const stats = procStats()
+  const children = new Map<number, number[]>()
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid])
+  const mine = new Set<number>()
+  const queue = [process.pid]
+  while (queue.length > 0) {
+    const pid = queue.pop()!
+    for (const child of children.get(pid) ?? []) {
+      if (!mine.has(child)) {
+        mine.add(child)
+        queue.push(child)
+      }
+    }
+  }
+  let ticks = 0
+  for (const s of stats) if (mine.has(s.pid) && s.comm.startsWith('workerd')) ticks += s.ticks
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND
 }
 

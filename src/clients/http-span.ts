@@ -46,7 +46,8 @@ const attemptsBySpan = new WeakMap<Span, { count: number; last: Record<string, s
 export function tracedFetch(inner: FetchLike): FetchLike {
   return async (input, init) => {
     const span = trace.getActiveSpan()
-    // Only a client's own CLIENT span gets HTTP attributes: never the root or a step span.
+    // Only the call's CLIENT span gets HTTP attributes (a client's own, or a step or lookup span
+    // that is itself the call's CLIENT span): never the root or an internal step span.
     if (!span || (span as Partial<{ kind: SpanKind }>).kind !== SpanKind.CLIENT) return inner(input, init)
     const request = input instanceof Request ? input : undefined
     const url = request ? request.url : input instanceof URL ? input : String(input)

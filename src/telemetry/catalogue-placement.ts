@@ -71,8 +71,9 @@ const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
       'httpMethod',
       'urlFull',
       'serverAddress',
+      'httpStatus',
     ],
-    sometimes: ['httpStatus', 'documentId', 'errorUpstream'],
+    sometimes: ['documentId', 'errorUpstream'],
   },
   'search.respond': {
     always: ['cached', 'latencyMs', 'responseBytes'],

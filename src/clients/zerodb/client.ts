@@ -1,4 +1,4 @@
-import { type Span, SpanKind } from '@opentelemetry/api'
+import { context, type Span, SpanKind, trace } from '@opentelemetry/api'
 import { UpstreamError } from '../../errors.ts'
 import { ATTR, SPAN, type ZeroDbOperation } from '../../telemetry/catalogue.ts'
 import { addSpanAttributes, withSpan } from '../../telemetry/helpers.ts'
@@ -288,8 +288,10 @@ export class ZeroDbClient {
       }
     }
     if (a.span) {
-      addSpanAttributes(attributes, a.span)
-      return run(a.span)
+      const span = a.span
+      addSpanAttributes(attributes, span)
+      // Active for the call, whoever started it: traceparent and the HTTP attributes go on it.
+      return context.with(trace.setSpan(context.active(), span), () => run(span))
     }
     return withSpan(SPAN.zerodb(operation), { kind: SpanKind.CLIENT, attributes }, run)
   }

@@ -37,7 +37,8 @@ export class ZeroDbTransport {
   private readonly maxRetryDelayMs: number
 
   constructor(private readonly options: TransportOptions) {
-    // Each attempt runs inside the zerodb.* CLIENT span: traceparent, HTTP attributes, retry events.
+    // Each attempt runs inside the call's CLIENT span (zerodb.*, or the caller's span handed to the
+    // client): traceparent, HTTP attributes, retry events.
     this.fetch = tracedFetch(options.fetch ?? globalFetch)
     this.retryBaseMs = options.retryBaseMs ?? 100
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 2000

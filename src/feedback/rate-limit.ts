@@ -7,9 +7,9 @@ import {
 } from '../search/rate-limit.ts'
 import {
   configuredWindow,
-  SLIDING_WINDOW_SCRIPT,
   slidingWindowCall,
-  slidingWindowResult,
+  slidingWindowReply,
+  slidingWindowScript,
 } from '../search/sliding-window.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, withSpan } from '../telemetry/helpers.ts'
@@ -32,10 +32,9 @@ export function limitFeedback(run: FeedbackRun): Promise<RateLimitOutcome> {
     { attributes: { [ATTR.rateLimitKeyType]: identity.type } },
     async (span) => {
       addUserContext(run.user, span)
-      const script = { script: SLIDING_WINDOW_SCRIPT, keys: call.keys, args: call.args }
-      const reply = await run.deps.cache.scriptAndGet('feedback_limit', script, [])
+      const reply = await run.deps.cache.scriptAndGet('feedback_limit', slidingWindowScript(call), [])
       if (reply.reason === 'error') return failOpen(span, reply.error.failure)
-      const result = 'result' in reply.script ? slidingWindowResult(reply.script.result, call) : undefined
+      const result = slidingWindowReply(reply.script, call)
       return result ? limitOutcome(span, result) : failOpen(span, 'script')
     },
   ).then((outcome) => {

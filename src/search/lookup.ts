@@ -2,10 +2,10 @@ import { CacheError, type CacheLookup, CORPUS_VERSION_KEY, type PipelineReply } 
 import type { SearchRun } from './run.ts'
 import {
   configuredWindow,
-  SLIDING_WINDOW_SCRIPT,
   type SlidingWindowResult,
   slidingWindowCall,
-  slidingWindowResult,
+  slidingWindowReply,
+  slidingWindowScript,
 } from './sliding-window.ts'
 
 /** Rate-limit keys: `ratelimit:search:{user:id|ip:addr}:{window}` (as @upstash/ratelimit named them). */
@@ -61,11 +61,10 @@ export async function searchLookup(
   const second = keys.answer
     ? { script: ANSWER_OR_EMBEDDING_SCRIPT, keys: [keys.answer, keys.embedding], args: [] }
     : keys.embedding
-  const reply = await run.deps.cache.scriptAndGet(
-    'search_lookup',
-    { script: SLIDING_WINDOW_SCRIPT, keys: call.keys, args: call.args },
-    [CORPUS_VERSION_KEY, second],
-  )
+  const reply = await run.deps.cache.scriptAndGet('search_lookup', slidingWindowScript(call), [
+    CORPUS_VERSION_KEY,
+    second,
+  ])
   if (reply.reason === 'error') {
     const failed = { reason: 'error' as const, error: reply.error }
     return {
@@ -76,7 +75,7 @@ export async function searchLookup(
     }
   }
   const [version, reads] = reply.values
-  const result = 'result' in reply.script ? slidingWindowResult(reply.script.result, call) : undefined
+  const result = slidingWindowReply(reply.script, call)
   const found = (v: unknown): CacheLookup<unknown> =>
     v === null || v === undefined ? { reason: 'miss' } : { reason: 'hit', value: v }
   const lookup = {

@@ -1,3 +1,5 @@
+import type { PipelineReply, ScriptCall } from '../clients/cache.ts'
+
 /**
  * The project's own sliding-window rate limit: the same algorithm, keys and answers as
  * `@upstash/ratelimit`'s `slidingWindow` (single region), as a script that can travel in one
@@ -80,4 +82,17 @@ export function slidingWindowResult(
     remaining: Math.max(0, remaining),
     reset: call.reset,
   }
+}
+
+/** The script call for a pipeline (searches' lookup, ratings' limiter). */
+export function slidingWindowScript(call: SlidingWindowCall): ScriptCall {
+  return { script: SLIDING_WINDOW_SCRIPT, keys: call.keys, args: call.args }
+}
+
+/** The script's pipeline reply as a limiter result; undefined when it failed or is not a number. */
+export function slidingWindowReply(
+  reply: PipelineReply,
+  call: SlidingWindowCall,
+): SlidingWindowResult | undefined {
+  return 'result' in reply ? slidingWindowResult(reply.result, call) : undefined
 }

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { type Reply, type Series, type Target, timed } from './measure.ts'
+import { type Reply, type Target, timed } from './measure.ts'
 
 /**
  * CPU time the runtime spends per request, read from the kernel's accounting of the workerd
@@ -79,7 +79,8 @@ export async function measureCpuCost(
 ): Promise<Map<string, CpuCost>> {
   const totals = new Map(targets.map((t) => [t.key, { ms: 0, requests: 0 }]))
   if (!readableProc()) return new Map(targets.map((t) => [t.key, { requests: 0, msPerRequest: Number.NaN }]))
-  const problems: Series = { key: 'cpu', samples: [], rejected: 0 }
+  let rejected = 0
+  let firstProblem: string | undefined
   for (let round = 0; round < options.rounds; round++) {
     for (const target of targets) {
       await settle()
@@ -88,8 +89,8 @@ export async function measureCpuCost(
         const { reply } = await timed(target)
         const problem = options.check?.(reply)
         if (problem) {
-          problems.rejected += 1
-          problems.firstProblem ??= `${target.key}: ${problem}`
+          rejected += 1
+          firstProblem ??= `${target.key}: ${problem}`
         }
       }
       await settle()
@@ -98,8 +99,7 @@ export async function measureCpuCost(
       t.requests += options.batch
     }
   }
-  if (problems.rejected > 0)
-    throw new Error(`cpu: ${problems.rejected} bad replies (${problems.firstProblem})`)
+  if (rejected > 0) throw new Error(`cpu: ${rejected} bad replies (${firstProblem})`)
   return new Map(
     [...totals].map(([key, t]) => [key, { requests: t.requests, msPerRequest: t.ms / t.requests }]),
   )

@@ -156,7 +156,10 @@ export function renderTable(result: BenchResult): string {
     ),
   )
   if (result.cpu) {
-    out.push('', 'CPU per cache hit (all workerd processes, kernel accounting; sequential requests)')
+    out.push(
+      '',
+      'CPU per cache hit (the workerd processes the bench started, kernel accounting; sequential requests)',
+    )
     out.push(
       table(
         ['variant', 'requests', 'CPU ms / hit', '÷ bare'],

@@ -14,8 +14,6 @@ export interface LocalWorkerOptions {
   inspector?: boolean
   /** Override wrangler.toml's `minify` (false keeps function names for CPU profiles). */
   minify?: boolean
-  /** Override wrangler.toml's `keep_names` (esbuild's `__name()` wrappers; an A/B of their cost). */
-  keepNames?: boolean
 }
 
 /**
@@ -30,10 +28,7 @@ export async function startLocalWorker(
   const worker = await unstable_startWorker({
     config: 'wrangler.toml',
     ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
-    build: {
-      ...(options.minify !== undefined ? { minify: options.minify } : {}),
-      ...(options.keepNames !== undefined ? { keepNames: options.keepNames } : {}),
-    },
+    ...(options.minify !== undefined ? { build: { minify: options.minify } } : {}),
     envFiles: [],
     bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }])),
     dev: {

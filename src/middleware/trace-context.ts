@@ -6,6 +6,7 @@ import { ATTR } from '../telemetry/catalogue.ts'
 import { addHttpContext, getTraceId } from '../telemetry/helpers.ts'
 import { addLegacyHttpAttributes } from '../telemetry/http-compat.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
+import { ANONYMOUS } from './auth.ts'
 
 /**
  * Binds the request span (created by otel-cf-workers) to the Hono context, names it after the
@@ -17,7 +18,7 @@ export const traceContext = createMiddleware<AppEnv>(async (c, next) => {
   const traceId = getTraceId(span)
   c.set('rootSpan', span)
   c.set('traceId', traceId)
-  c.set('user', { id: 'anonymous', role: 'anonymous' })
+  c.set('user', ANONYMOUS)
   try {
     await next()
   } finally {

@@ -1,10 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import type { AppEnv } from '../env.ts'
 import { ApiError } from '../errors.ts'
 import { listFeedback } from '../feedback/list.ts'
 import { limitFeedback } from '../feedback/rate-limit.ts'
-import type { FeedbackRun } from '../feedback/run.ts'
 import {
   FeedbackBody,
   FeedbackList,
@@ -17,9 +15,6 @@ import { type FeedbackInput, submitFeedback } from '../feedback/submit.ts'
 import { requireRole } from '../middleware/auth.ts'
 import { limitBody } from '../middleware/body-limit.ts'
 import { defaultHook } from '../middleware/validation.ts'
-import { searchDeps } from '../search/deps.ts'
-import { clientIp } from '../search/rate-limit.ts'
-import { telemetryState } from '../telemetry/trace-config.ts'
 import {
   apiErrors,
   BEARER,
@@ -29,6 +24,7 @@ import {
   OPTIONAL_BEARER,
   upstreamErrors,
 } from './openapi.ts'
+import { requestRun } from './request-run.ts'
 
 const PATH = '/api/search/feedback'
 
@@ -74,7 +70,7 @@ const listRoute = createRoute({
 
 export const feedback = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(postRoute, async (c) => {
-    const run = runOf(c)
+    const run = requestRun(c)
     const limited = await limitFeedback(run)
     for (const [name, value] of Object.entries(limited.headers)) c.header(name, value)
     const outcome = await submitFeedback(run, toInput(c.req.valid('json')))
@@ -102,7 +98,7 @@ export const feedback = new OpenAPIHono<AppEnv>({ defaultHook })
     }
     return c.json(body, 200)
   })
-  .openapi(listRoute, async (c) => c.json(await listFeedback(runOf(c), c.req.valid('query')), 200))
+  .openapi(listRoute, async (c) => c.json(await listFeedback(requestRun(c), c.req.valid('query')), 200))
 
 function toInput(body: FeedbackBody): FeedbackInput {
   if (isLegacy(body)) {
@@ -122,16 +118,5 @@ function toInput(body: FeedbackBody): FeedbackInput {
     reason: body.reason ?? null,
     comment: body.comment || null,
     format: 'current',
-  }
-}
-
-function runOf(c: Context<AppEnv>): FeedbackRun {
-  const telemetry = telemetryState(c.env)
-  return {
-    deps: searchDeps(c.get('config')),
-    user: c.get('user'),
-    clientIp: clientIp((name) => c.req.header(name)),
-    recordQueryText: telemetry.ok ? telemetry.config.recordQueryText : false,
-    traceId: c.get('traceId') ?? null,
   }
 }

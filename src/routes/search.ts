@@ -5,16 +5,14 @@ import type { AppEnv } from '../env.ts'
 import { UpstreamError } from '../errors.ts'
 import { limitBody } from '../middleware/body-limit.ts'
 import { defaultHook } from '../middleware/validation.ts'
-import { searchDeps } from '../search/deps.ts'
 import { logFailureInBackground, prepareSearch, xCacheHeader } from '../search/pipeline.ts'
-import { clientIp } from '../search/rate-limit.ts'
 import { respondJson } from '../search/respond.ts'
 import { elapsedMs, type SearchRun } from '../search/run.ts'
 import { streamSearch } from '../search/stream.ts'
 import { type SearchOptions, SOURCE_TYPES } from '../search/types.ts'
 import { getSpanId } from '../telemetry/helpers.ts'
-import { telemetryState } from '../telemetry/trace-config.ts'
 import { apiErrors, bodyErrors, errorResponse, OPTIONAL_BEARER, upstreamErrors } from './openapi.ts'
+import { requestRun } from './request-run.ts'
 
 // ---- schemas (the OpenAPI document is generated from these) -------------------------------------
 
@@ -166,17 +164,11 @@ async function handle(c: Context<AppEnv>, query: string, options: SearchOptions)
 
 function createRun(c: Context<AppEnv>): SearchRun {
   const startedAt = performance.now()
-  const deps = searchDeps(c.get('config'))
-  const telemetry = telemetryState(c.env)
   // Background steps run after the response, as children of the request span.
   const requestContext = context.active()
   return {
-    deps,
-    user: c.get('user') ?? { id: 'anonymous', role: 'anonymous' },
-    clientIp: clientIp((name) => c.req.header(name)),
-    recordQueryText: telemetry.ok ? telemetry.config.recordQueryText : false,
+    ...requestRun(c),
     startedAt,
-    traceId: c.get('traceId') ?? null,
     queryId: crypto.randomUUID(),
     rootSpanId: getSpanId(c.get('rootSpan')) ?? null,
     background: (work) => {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Row } from '../clients/zerodb/client.ts'
 import { sha256Hex } from '../search/hash.ts'
-import { FEEDBACK_REASONS, type FeedbackItem, type FeedbackReason, type Rating } from './schemas.ts'
+import { FEEDBACK_FORMATS, FEEDBACK_REASONS, type FeedbackItem, RATINGS } from './schemas.ts'
 
 /** One row per caller and rated search; `npm run zerodb:setup` creates the table. */
 export const FEEDBACK_TABLE = 'search_feedback'
@@ -67,28 +67,6 @@ export function ratedSearchOf(row: Row): RatedSearch {
   }
 }
 
-export interface FeedbackRecord {
-  feedback_id: string
-  query_id: string
-  trace_id: string | null
-  root_span_id: string | null
-  user_id: string
-  ip_hash: string | null
-  rating: Rating
-  reason: FeedbackReason | null
-  comment: string | null
-  format: 'current' | 'legacy'
-  flagged_for_review: boolean
-  cache_key: string | null
-  model: string | null
-  cached: boolean
-  top_source_type: string | null
-  /** The trace of the feedback request itself. */
-  feedback_trace_id: string | null
-  created_at: string
-  updated_at: string
-}
-
 /**
  * Deterministic: the same caller rating the same search always lands on the same record, so a
  * second rating replaces the first. Members are named by user id, anonymous callers by their IP's
@@ -98,6 +76,7 @@ export async function feedbackId(callerKey: string, queryId: string): Promise<st
   return (await sha256Hex(`${callerKey}\n${queryId}`)).slice(0, 32)
 }
 
+/** A stored rating: what `submitFeedback` writes and `readRecord` reads back. */
 const storedRecord = z.object({
   feedback_id: z.string(),
   query_id: z.string(),
@@ -105,22 +84,24 @@ const storedRecord = z.object({
   root_span_id: nullableString,
   user_id: z.string(),
   ip_hash: nullableString,
-  rating: z.enum(['up', 'down']),
+  rating: z.enum(RATINGS),
   reason: z
     .enum(FEEDBACK_REASONS)
     .nullish()
     .transform((v) => v ?? null),
   comment: nullableString,
-  format: z.enum(['current', 'legacy']).catch('current'),
+  format: z.enum(FEEDBACK_FORMATS).catch('current'),
   flagged_for_review: z.boolean(),
   cache_key: nullableString,
   model: nullableString,
   cached: z.boolean().catch(false),
   top_source_type: nullableString,
+  /** The trace of the feedback request itself. */
   feedback_trace_id: nullableString,
   created_at: z.string(),
   updated_at: z.string(),
 })
+export type FeedbackRecord = z.infer<typeof storedRecord>
 
 /** A stored row as a record; `undefined` for a row this code did not write (skipped, not fatal). */
 export function readRecord(row: Row): FeedbackRecord | undefined {

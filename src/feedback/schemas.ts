@@ -9,7 +9,11 @@ import { describeIssues } from '../middleware/validation.ts'
 
 export const FEEDBACK_REASONS = ['wrong', 'incomplete', 'outdated', 'irrelevant_sources', 'other'] as const
 export type FeedbackReason = (typeof FEEDBACK_REASONS)[number]
-export type Rating = 'up' | 'down'
+export const RATINGS = ['up', 'down'] as const
+export type Rating = (typeof RATINGS)[number]
+/** Which request body a rating came in: this API's own or the original backend's. */
+export const FEEDBACK_FORMATS = ['current', 'legacy'] as const
+export type FeedbackFormat = (typeof FEEDBACK_FORMATS)[number]
 
 export const MAX_COMMENT = 1000
 export const MAX_LEGACY_TEXT = 2000
@@ -37,7 +41,7 @@ const CurrentFeedback = z
   .object({
     trace_id: TraceId.optional(),
     query_id: QueryId.optional(),
-    rating: z.enum(['up', 'down']),
+    rating: z.enum(RATINGS),
     reason: z.enum(FEEDBACK_REASONS).optional(),
     comment: z.string().max(MAX_COMMENT).optional(),
   })
@@ -90,7 +94,7 @@ const FeedbackFields = {
   feedback_id: z.string().openapi({ description: 'Stable per user (or client IP) and search' }),
   query_id: z.string(),
   trace_id: z.string().nullable().openapi({ description: 'The rated search’s trace' }),
-  rating: z.enum(['up', 'down']),
+  rating: z.enum(RATINGS),
   reason: z.enum(FEEDBACK_REASONS).nullable(),
   comment: z.string().nullable(),
   flagged_for_review: z.boolean(),
@@ -115,7 +119,7 @@ export const FeedbackItem = z
   .object({
     ...FeedbackFields,
     user_id: z.string().openapi({ description: 'JWT subject, or `anonymous`' }),
-    format: z.enum(['current', 'legacy']),
+    format: z.enum(FEEDBACK_FORMATS),
     model: z.string().nullable(),
     cached: z.boolean(),
     top_source_type: z.string().nullable(),

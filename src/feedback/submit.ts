@@ -5,7 +5,7 @@ import { addUserContext, withSpan } from '../telemetry/helpers.ts'
 import { findSearch, type SearchRef } from './find-search.ts'
 import { FEEDBACK_TABLE, type FeedbackRecord, feedbackId, type RatedSearch, readRecord } from './records.ts'
 import type { FeedbackRun } from './run.ts'
-import type { FeedbackReason, Rating } from './schemas.ts'
+import type { FeedbackFormat, FeedbackReason, Rating } from './schemas.ts'
 
 /** Either request body, mapped onto one shape. */
 export interface FeedbackInput {
@@ -13,7 +13,7 @@ export interface FeedbackInput {
   rating: Rating
   reason: FeedbackReason | null
   comment: string | null
-  format: 'current' | 'legacy'
+  format: FeedbackFormat
 }
 
 export type SubmitOutcome =
@@ -44,7 +44,8 @@ export async function submitFeedback(run: FeedbackRun, input: FeedbackInput): Pr
       const ipHash = run.user.role === 'anonymous' ? await sha256Hex(run.clientIp) : null
       const callerKey = ipHash ? `ip:${ipHash}` : `user:${run.user.id}`
       const id = await feedbackId(callerKey, search.queryId)
-      const lock = await run.deps.cache.setNx(`lock:feedback:${id}`, Date.now(), LOCK_TTL_SECONDS)
+      const lockKey = `lock:feedback:${id}`
+      const lock = await run.deps.cache.setNx(lockKey, Date.now(), LOCK_TTL_SECONDS)
       // Upstash down: store anyway. The worst case is a duplicate row, not a lost rating.
       if (lock.reason === 'taken') return { reason: 'busy' as const }
       try {
@@ -78,7 +79,7 @@ export async function submitFeedback(run: FeedbackRun, input: FeedbackInput): Pr
         })
         return { reason: 'stored' as const, record, replaced, cacheRetired }
       } finally {
-        if (lock.reason === 'claimed') await run.deps.cache.del(`lock:feedback:${id}`)
+        if (lock.reason === 'claimed') await run.deps.cache.del(lockKey)
       }
     },
   )

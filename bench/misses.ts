@@ -106,7 +106,10 @@ export async function measureMisses(
 
   const traces = stack.otlp.traces()
   const posts = tap.captured().filter((p) => p.variant === options.traceVariant)
-  const payloads = stack.otlp.payloads().map((p) => ({ body: p.body, text: JSON.stringify(p.body) }))
+  const payloads = stack.otlp.payloads().map((p) => {
+    const text = JSON.stringify(p.body)
+    return { body: p.body, text, traces: new Set(text.match(/"traceId":"[0-9a-f]{32}"/g)).size || 1 }
+  })
   const spans: number[] = []
   const bytes: number[] = []
   const stringified: number[] = []
@@ -116,12 +119,13 @@ export async function measureMisses(
     if (!trace) continue
     found.push(trace)
     spans.push(trace.length)
-    // One POST per trace is what otel-cf-workers sends; a POST with several traces is shared out.
+    // A POST carries every trace finished while another request was running (span-processor.ts):
+    // one with several traces is shared out.
     bytes.push(
       posts.filter((p) => p.traceIds.includes(id)).reduce((sum, p) => sum + p.bytes / p.traceIds.length, 0),
     )
     const mine = payloads.filter((p) => p.text.includes(`"traceId":"${id}"`))
-    stringified.push(mine.reduce((sum, p) => sum + p.text.length, 0))
+    stringified.push(mine.reduce((sum, p) => sum + p.text.length / p.traces, 0))
   }
   const lastId = traceIds.findLast((id) => traces.has(id))
   const lastPayload = payloads.find((p) => lastId && p.text.includes(`"traceId":"${lastId}"`))

@@ -6,7 +6,7 @@ import type { ReadableSpan, Span, SpanExporter } from '@opentelemetry/sdk-trace-
 import { describe, expect, it } from 'vitest'
 import { ATTR } from './catalogue.ts'
 import { createTailSampler } from './sampling.ts'
-import { FlushingSpanProcessor } from './span-processor.ts'
+import { FlushingSpanProcessor, MAX_EXPORT_DELAY_MS } from './span-processor.ts'
 
 /** Records what it is asked to export; `fail` answers every export with a failure. */
 class RecordingExporter implements SpanExporter {
@@ -70,7 +70,14 @@ function tracer(processor: FlushingSpanProcessor) {
 const traceId = () => hex(nextId++, 32)
 
 function setup(
-  options: { maxTraces?: number; slowTraceMs?: number; fail?: boolean; maxBatchSpans?: number } = {},
+  options: {
+    maxTraces?: number
+    slowTraceMs?: number
+    fail?: boolean
+    maxBatchSpans?: number
+    maxWaitingTraces?: number
+    maxExportDelayMs?: number
+  } = {},
 ) {
   const exporter = new RecordingExporter(options.fail)
   const processor = new FlushingSpanProcessor({
@@ -78,6 +85,8 @@ function setup(
     tailSampler: createTailSampler({ enabled: true, slowTraceMs: options.slowTraceMs ?? 2000 }),
     maxTraces: options.maxTraces,
     maxBatchSpans: options.maxBatchSpans,
+    maxWaitingTraces: options.maxWaitingTraces,
+    maxExportDelayMs: options.maxExportDelayMs,
   })
   return { exporter, processor, start: tracer(processor) }
 }
@@ -214,5 +223,86 @@ describe('FlushingSpanProcessor', () => {
       ['root2', 'child2'],
       ['root3', 'child3'],
     ])
+  })
+
+  describe('on a busy isolate', () => {
+    /** `n` requests in flight: each a running root span of its own trace. */
+    const running = (start: ReturnType<typeof tracer>, n: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const id = traceId()
+        return { id, root: start(`running${i}`, id) }
+      })
+
+    it('leaves a finished trace for a request still running, which sends it with its own', async () => {
+      const { exporter, processor, start } = setup()
+      const [first, second] = running(start, 2)
+      const id = traceId()
+      start('early', id).end()
+      await processor.forceFlush(id)
+      expect(exporter.batches).toHaveLength(0)
+      first?.root.end()
+      // `second` is still running: it will carry both.
+      await processor.forceFlush(first?.id)
+      expect(exporter.batches).toHaveLength(0)
+      second?.root.end()
+      await processor.forceFlush(second?.id)
+      expect(exporter.names()).toEqual([['early', 'running0', 'running1']])
+      expect(processor.heldTraces).toBe(0)
+    })
+
+    it('sends at once when no other request is running (one request at a time)', async () => {
+      const { exporter, processor, start } = setup()
+      const id = traceId()
+      start('alone', id).end()
+      await processor.forceFlush(id)
+      expect(exporter.names()).toEqual([['alone']])
+    })
+
+    it('sends the waiting traces once maxWaitingTraces have finished, however busy', async () => {
+      const { exporter, processor, start } = setup({ maxWaitingTraces: 3 })
+      running(start, 5)
+      for (let i = 0; i < 3; i++) {
+        const id = traceId()
+        start(`done${i}`, id).end()
+        await processor.forceFlush(id)
+      }
+      expect(exporter.names()).toEqual([['done0', 'done1', 'done2']])
+    })
+
+    it('sends a waiting trace at the first flush after maxExportDelayMs, however busy', async () => {
+      const { exporter, processor, start } = setup({ maxExportDelayMs: 20 })
+      running(start, 1)
+      const first = traceId()
+      start('first', first).end()
+      await processor.forceFlush(first)
+      expect(exporter.batches).toHaveLength(0)
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      // A request that has just started could carry it, but `first` has waited long enough.
+      running(start, 1)
+      const next = traceId()
+      start('next', next).end()
+      await processor.forceFlush(next)
+      expect(exporter.names()).toEqual([['first', 'next']])
+    })
+
+    it('does not wait for a request that started more than maxExportDelayMs ago (a stream, a cancelled request)', async () => {
+      const { exporter, processor, start } = setup()
+      start('long-running', traceId(), { startedMsAgo: MAX_EXPORT_DELAY_MS + 100 })
+      const id = traceId()
+      start('done', id).end()
+      await processor.forceFlush(id)
+      expect(exporter.names()).toEqual([['done']])
+    })
+
+    it('sends everything on a flush without a trace id (shutdown), however busy', async () => {
+      const { exporter, processor, start } = setup()
+      running(start, 2)
+      const id = traceId()
+      start('done', id).end()
+      await processor.forceFlush(id)
+      expect(exporter.batches).toHaveLength(0)
+      await processor.shutdown()
+      expect(exporter.names()).toEqual([['done', 'running0', 'running1']])
+    })
   })
 })

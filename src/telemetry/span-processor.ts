@@ -1,6 +1,6 @@
 import type { LocalTrace, TailSampleFn } from '@microlabs/otel-cf-workers'
 import type { Context } from '@opentelemetry/api'
-import { ExportResultCode } from '@opentelemetry/core'
+import { ExportResultCode, hrTimeToMilliseconds } from '@opentelemetry/core'
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { ATTR } from './catalogue.ts'
 
@@ -12,6 +12,14 @@ import { ATTR } from './catalogue.ts'
 export const MAX_TRACES_IN_FLIGHT = 128
 /** Tail decisions remembered after a flush, for spans that end after it (an SSE stream). */
 export const REMEMBERED_DECISIONS = 256
+/** Finished traces waiting for a carrier at which the next flush sends them all. */
+export const MAX_WAITING_TRACES = 16
+/**
+ * How long a finished trace may wait for a carrier: the first flush after this sends it. Also the
+ * age up to which a running request counts as a carrier (an older one may be a stream, or a request
+ * that was cancelled and will never flush).
+ */
+export const MAX_EXPORT_DELAY_MS = 1000
 
 export interface FlushingProcessorOptions {
   exporter: SpanExporter
@@ -20,12 +28,16 @@ export interface FlushingProcessorOptions {
   maxTraces?: number
   /** Spans per export request; a bigger backlog leaves in several. */
   maxBatchSpans?: number
+  /** Defaults: MAX_WAITING_TRACES, MAX_EXPORT_DELAY_MS. */
+  maxWaitingTraces?: number
+  maxExportDelayMs?: number
 }
 
 interface OpenTrace {
   spans: ReadableSpan[]
   inProgress: number
   localRoot: ReadableSpan
+  startedAt: number
 }
 
 /** Spans per export request (the OpenTelemetry default batch size, OTEL_BSP_MAX_EXPORT_BATCH_SIZE). */
@@ -39,12 +51,21 @@ export const MAX_EXPORT_BATCH_SPANS = 512
  * done) but forgets a trace the moment its spans are handed to the exporter, and holds at most
  * `maxTraces` traces (dropping the oldest, counted on the next exported trace).
  *
- * Exports start at once, without a timer, and a flush sends every finished trace held in one
- * request: on a busy isolate several traces finish between two flushes and leave together (each
- * POST is a subrequest, with its own CPU cost and its place in the request's subrequest limit).
+ * Exports never wait for a timer, and a flush sends every finished trace held in one request. An
+ * export POST is a subrequest whose CPU (≈ 0.8 ms under `wrangler dev`, however few spans it
+ * carries) was most of what tracing cost, and it ran while the isolate served the next request. So
+ * a request's flush leaves its finished trace for a carrier, a request that started less than
+ * `maxExportDelayMs` ago and is still running: the first flush that finds no carrier, or
+ * `maxWaitingTraces` traces waiting, or the oldest waiting for `maxExportDelayMs`, sends them all
+ * in one POST. An isolate with one request at a time sends each trace with its own request, at
+ * once. The cost: while requests keep overlapping, a trace reaches the collector up to
+ * `maxExportDelayMs` later (or, at worst, when its carrier ends), and an isolate killed mid-request
+ * loses the waiting traces with the running ones.
+ *
  * A flush never waits for an export another request started: workerd cancels a request whose
  * waitUntil only waits on another request's I/O ("the Worker's code had hung"). The request that
- * takes a trace exports it and waits for its own POST, which keeps that I/O alive.
+ * takes a trace exports it and waits for its own POST, which keeps that I/O alive; a trace left to
+ * wait is data, not I/O, so no request ever waits on another's.
  */
 export class FlushingSpanProcessor implements SpanProcessor {
   /** Traces with spans still running, oldest first. */
@@ -54,11 +75,17 @@ export class FlushingSpanProcessor implements SpanProcessor {
   private readonly decisions = new Map<string, boolean>()
   private readonly maxTraces: number
   private readonly maxBatchSpans: number
+  private readonly maxWaitingTraces: number
+  private readonly maxExportDelayMs: number
+  /** When the oldest trace in `ready` finished (Date.now()). */
+  private readySince = 0
   private dropped = 0
 
   constructor(private readonly options: FlushingProcessorOptions) {
     this.maxTraces = Math.max(1, options.maxTraces ?? MAX_TRACES_IN_FLIGHT)
     this.maxBatchSpans = Math.max(1, options.maxBatchSpans ?? MAX_EXPORT_BATCH_SPANS)
+    this.maxWaitingTraces = Math.max(1, options.maxWaitingTraces ?? MAX_WAITING_TRACES)
+    this.maxExportDelayMs = Math.max(0, options.maxExportDelayMs ?? MAX_EXPORT_DELAY_MS)
   }
 
   /** Traces held (running or waiting for export): what the bound applies to. */
@@ -75,7 +102,12 @@ export class FlushingSpanProcessor implements SpanProcessor {
       return
     }
     if (this.heldTraces >= this.maxTraces) this.dropOldest()
-    this.open.set(traceId, { spans: [span], inProgress: 1, localRoot: span })
+    this.open.set(traceId, {
+      spans: [span],
+      inProgress: 1,
+      localRoot: span,
+      startedAt: hrTimeToMilliseconds(span.startTime),
+    })
   }
 
   onEnd(span: ReadableSpan): void {
@@ -89,9 +121,11 @@ export class FlushingSpanProcessor implements SpanProcessor {
 
   /**
    * Exports every finished trace held (in requests of at most `maxBatchSpans` spans) and waits for
-   * those exports. Spans of `traceId` still running when the request is over are ended first, as
-   * otel-cf-workers does, so a span someone forgot to end cannot pin its trace in memory. A trace
-   * another flush already took is that flush's to send: this one does not wait for it.
+   * those exports, unless a request's flush (`traceId` given) can leave them to a request still in
+   * flight (see the class). Spans of `traceId` still running when the request is over are ended
+   * first, as otel-cf-workers does, so a span someone forgot to end cannot pin its trace in memory.
+   * A trace another flush already took is that flush's to send: this one does not wait for it.
+   * Without `traceId` (shutdown) everything leaves now.
    */
   async forceFlush(traceId?: string): Promise<void> {
     const ids = traceId ? [traceId] : [...this.open.keys()]
@@ -102,6 +136,7 @@ export class FlushingSpanProcessor implements SpanProcessor {
       // Counting went wrong somewhere (a span ended twice): finish the trace anyway.
       if (this.open.get(id) === trace) this.finish(id, trace)
     }
+    if (traceId !== undefined && this.canWait()) return
     const batches: ReadableSpan[][] = []
     let batch: ReadableSpan[] = []
     for (const [id, spans] of this.ready) {
@@ -118,6 +153,16 @@ export class FlushingSpanProcessor implements SpanProcessor {
 
   async shutdown(): Promise<void> {
     await this.forceFlush()
+  }
+
+  /** Whether the finished traces can wait for a carrier: few, young, and a young request running. */
+  private canWait(): boolean {
+    if (this.ready.size === 0) return true
+    if (this.ready.size >= this.maxWaitingTraces) return false
+    const now = Date.now()
+    if (now - this.readySince >= this.maxExportDelayMs) return false
+    for (const trace of this.open.values()) if (now - trace.startedAt < this.maxExportDelayMs) return true
+    return false
   }
 
   private dropOldest(): void {
@@ -139,6 +184,7 @@ export class FlushingSpanProcessor implements SpanProcessor {
       this.dropped = 0
     }
     const earlier = this.ready.get(traceId)
+    if (this.ready.size === 0) this.readySince = Date.now()
     this.ready.set(traceId, earlier ? [...earlier, ...trace.spans] : trace.spans)
   }
 

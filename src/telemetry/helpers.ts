@@ -12,7 +12,11 @@ import {
 import { ATTR } from './catalogue.ts'
 
 // otel-cf-workers stamps its own scope on every span whatever name is asked for; one tracer is enough.
-const tracer = () => trace.getTracer('wwmaa-backend')
+// Taken once: the API hands out a ProxyTracer that finds the provider instrument() registers on its
+// first use after registration and keeps it (the provider is registered once per isolate), where
+// `trace.getTracer()` per span looked up the global, checked its version and built a key each time.
+const TRACER = trace.getTracer('wwmaa-backend')
+const tracer = () => TRACER
 
 export interface SpanOptions {
   attributes?: Record<string, unknown>

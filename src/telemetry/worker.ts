@@ -12,12 +12,16 @@ type FetchHandler = (request: Request, env: Bindings, ctx: ExecutionContext) => 
  */
 export function withTracing(fetch: FetchHandler): ExportedHandler<Bindings> {
   const handlers = new WeakMap<object, FetchHandler>()
+  // The last env and its handler: an isolate sees one env, so this skips the WeakMap every time.
+  let last: { env: Bindings; handler: FetchHandler } | undefined
   const handlerFor = (env: Bindings): FetchHandler => {
+    if (last?.env === env) return last.handler
     let handler = handlers.get(env)
     if (!handler) {
       handler = tracingActive(telemetryState(env)) ? tracedHandler(fetch, env) : fetch
       handlers.set(env, handler)
     }
+    last = { env, handler }
     return handler
   }
   return { fetch: (request, env, ctx) => handlerFor(env)(request, env, ctx) }

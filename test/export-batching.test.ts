@@ -24,9 +24,15 @@ afterAll(async () => {
 
 const traceIdOf = (res: Response) => res.headers.get('x-trace-id') ?? ''
 
-/** The trace ids an OTLP/JSON payload carries. */
+/** The trace ids of the spans an OTLP/JSON payload carries (not of their links). */
 function traceIdsIn(body: unknown): Set<string> {
-  return new Set([...JSON.stringify(body).matchAll(/"traceId":"([0-9a-f]{32})"/g)].map((m) => m[1] ?? ''))
+  const ids = new Set<string>()
+  const { resourceSpans = [] } = body as {
+    resourceSpans?: { scopeSpans?: { spans?: { traceId: string }[] }[] }[]
+  }
+  for (const resource of resourceSpans)
+    for (const scope of resource.scopeSpans ?? []) for (const span of scope.spans ?? []) ids.add(span.traceId)
+  return ids
 }
 
 describe('exports from a busy isolate', () => {
@@ -59,7 +65,8 @@ describe('exports from a busy isolate', () => {
     const posts = stack.otlp
       .payloads()
       .filter((payload) => ids.some((id) => traceIdsIn(payload.body).has(id)))
-    expect(posts.length).toBeLessThan(BURST)
+    // Before traces waited for a carrier, overlapping searches left almost one POST each (30 here).
+    expect(posts.length).toBeLessThanOrEqual(BURST / 3)
     expect(Math.max(...posts.map((payload) => traceIdsIn(payload.body).size))).toBeGreaterThan(1)
   })
 

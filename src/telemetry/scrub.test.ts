@@ -1,7 +1,9 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { ExportResultCode } from '@opentelemetry/core'
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { describe, expect, it } from 'vitest'
 import { withSpan } from './helpers.ts'
+import { encodeSpans } from './otlp-exporter.ts'
 import { REDACTED, ScrubbingExporter, scrubAttributes, scrubValue } from './scrub.ts'
 import { memoryTracer } from './testing/memory-tracer.ts'
 
@@ -31,6 +33,31 @@ async function exported(attributes: Record<string, string>, dropQueryString = fa
 }
 
 describe('ScrubbingExporter', () => {
+  it('hands the encoder a span that encodes exactly as the original when there is nothing to scrub', async () => {
+    memory.reset()
+    await withSpan('parent', async () => {
+      await withSpan(
+        'child',
+        { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'redis', step: 4 } },
+        async (span) => {
+          span.addLink({ context: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 } })
+          span.addEvent('retry', { 'retry.count': 1 })
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream answered 502' })
+        },
+      )
+    })
+    const originals = memory.spans()
+    const inner = new InMemorySpanExporter()
+    new ScrubbingExporter(inner, {
+      secrets: ['sk-live-123456'],
+      resource: {},
+      dropQueryString: false,
+    }).export(originals, () => undefined)
+    const scrubbed = inner.getFinishedSpans()
+    expect(scrubbed).toHaveLength(2)
+    expect(encodeSpans(scrubbed)).toBe(encodeSpans(originals))
+  })
+
   it('redacts secret-named attributes, bearer tokens and configured secret values', async () => {
     const span = await exported({
       'http.request.header.authorization': 'Bearer eyJhbGciOi.payload.sig',

@@ -294,6 +294,18 @@ describe('FlushingSpanProcessor', () => {
       expect(exporter.names()).toEqual([['done']])
     })
 
+    it('does not wait for the late spans of a trace already flushed (an SSE stream), which no flush follows', async () => {
+      const { exporter, processor, start } = setup()
+      const streamed = traceId()
+      start('root', streamed).end()
+      await processor.forceFlush(streamed)
+      start('search.respond', streamed)
+      const id = traceId()
+      start('done', id).end()
+      await processor.forceFlush(id)
+      expect(exporter.names()).toEqual([['root'], ['done']])
+    })
+
     it('sends everything on a flush without a trace id (shutdown), however busy', async () => {
       const { exporter, processor, start } = setup()
       running(start, 2)

@@ -38,6 +38,11 @@ interface OpenTrace {
   inProgress: number
   localRoot: ReadableSpan
   startedAt: number
+  /**
+   * Whether a flush of this trace is still to come: false for spans that started after their
+   * request's flush (an SSE stream's tail), which otel-cf-workers will not flush again.
+   */
+  carrier: boolean
 }
 
 /** Spans per export request (the OpenTelemetry default batch size, OTEL_BSP_MAX_EXPORT_BATCH_SIZE). */
@@ -52,15 +57,15 @@ export const MAX_EXPORT_BATCH_SPANS = 512
  * `maxTraces` traces (dropping the oldest, counted on the next exported trace).
  *
  * Exports never wait for a timer, and a flush sends every finished trace held in one request. An
- * export POST is a subrequest whose CPU (≈ 0.8 ms under `wrangler dev`, however few spans it
- * carries) was most of what tracing cost, and it ran while the isolate served the next request. So
+ * export POST is a subrequest whose CPU (≈ 0.65–0.8 ms under `wrangler dev`, however few spans
+ * it carries) was most of what tracing cost, and it ran while the isolate served the next request. So
  * a request's flush leaves its finished trace for a carrier, a request that started less than
  * `maxExportDelayMs` ago and is still running: the first flush that finds no carrier, or
  * `maxWaitingTraces` traces waiting, or the oldest waiting for `maxExportDelayMs`, sends them all
  * in one POST. An isolate with one request at a time sends each trace with its own request, at
  * once. The cost: while requests keep overlapping, a trace reaches the collector up to
- * `maxExportDelayMs` later (or, at worst, when its carrier ends), and an isolate killed mid-request
- * loses the waiting traces with the running ones.
+ * `maxExportDelayMs` later (or, at worst, when its carrier ends; if the carrier is cancelled, with
+ * the next request's flush), and an isolate evicted or killed before then loses it.
  *
  * A flush never waits for an export another request started: workerd cancels a request whose
  * waitUntil only waits on another request's I/O ("the Worker's code had hung"). The request that
@@ -107,6 +112,7 @@ export class FlushingSpanProcessor implements SpanProcessor {
       inProgress: 1,
       localRoot: span,
       startedAt: hrTimeToMilliseconds(span.startTime),
+      carrier: !this.decisions.has(traceId),
     })
   }
 
@@ -161,7 +167,9 @@ export class FlushingSpanProcessor implements SpanProcessor {
     if (this.ready.size >= this.maxWaitingTraces) return false
     const now = Date.now()
     if (now - this.readySince >= this.maxExportDelayMs) return false
-    for (const trace of this.open.values()) if (now - trace.startedAt < this.maxExportDelayMs) return true
+    for (const trace of this.open.values()) {
+      if (trace.carrier && now - trace.startedAt < this.maxExportDelayMs) return true
+    }
     return false
   }
 

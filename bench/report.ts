@@ -67,7 +67,14 @@ export function machine(cpuModel: string): Machine {
 export interface Details {
   latency: Record<string, Summary & { rejected: number; firstProblem?: string }>
   throughput: Record<string, ThroughputResult>
+  /**
+   * Export POSTs the tap saw per variant during the whole throughput phase (warm-up slots
+   * included): overlapping requests share POSTs (src/telemetry/span-processor.ts).
+   */
+  throughputExports?: Record<string, { posts: number; bytes: number }>
   exports: Record<string, { posts: number; bytes: number; empty: number; requests: number }>
+  /** The two issue-12 latency figures for the untraced `bare` build, for comparison. */
+  untraced?: { hit_over_health: number; miss_minus_critical_ms: number }
   /** Median span durations of cache-hit traces of the `full` variant. */
   hitProfile: SpanProfileRow[]
   missTraces: MissResult['traces'] | Record<string, never>
@@ -167,10 +174,13 @@ export function renderTable(result: BenchResult): string {
       ),
     )
   }
-  out.push('', 'Throughput (cache hits, autocannon, 20 connections, interleaved slots)')
+  out.push(
+    '',
+    'Throughput (cache hits, autocannon, 20 connections, interleaved slots; export POSTs over the phase, warm-up included)',
+  )
   out.push(
     table(
-      ['variant', 'req/s', 'requests', 'seconds', 'non2xx', 'errors', 'not hit', 'p50 ms', 'p99 ms'],
+      ['variant', 'req/s', 'requests', 'seconds', 'non2xx', 'errors', 'not hit', 'p50 ms', 'p99 ms', 'POSTs'],
       Object.values(result.throughput).map((t) => [
         t.key,
         t.rps,
@@ -181,16 +191,17 @@ export function renderTable(result: BenchResult): string {
         t.mismatches,
         t.latencyP50,
         t.latencyP99,
+        result.throughputExports?.[t.key]?.posts ?? 0,
       ]),
     ),
   )
   out.push(
     '',
-    'Exports seen by the OTLP tap up to the end of the latency phase (one POST per exported trace)',
+    'Exports seen by the OTLP tap up to the end of the latency phase (sequential requests: about one POST per exported trace)',
   )
   out.push(
     table(
-      ['variant', 'requests', 'POSTs', 'empty POSTs', 'traces exported %', 'bytes'],
+      ['variant', 'requests', 'POSTs', 'empty POSTs', 'POSTs per 100 requests', 'bytes'],
       Object.entries(result.exports).map(([k, e]) => [
         k,
         e.requests,
@@ -279,6 +290,13 @@ export function renderTable(result: BenchResult): string {
         ['package', 'KiB (unminified)', 'share %'],
         bundle.build.byPackage.slice(0, 10).map((p) => [p.name, p.kib, 100 * p.share]),
       ),
+    )
+  }
+  if (result.untraced) {
+    out.push(
+      '',
+      `Untraced (bare) for comparison: hit_over_health ${fmt(result.untraced.hit_over_health)}, ` +
+        `miss_minus_critical_ms ${fmt(result.untraced.miss_minus_critical_ms)}`,
     )
   }
   out.push('', 'Figures')

@@ -243,6 +243,7 @@ async function main(): Promise<number> {
     )
 
     log(`throughput: ${CONNECTIONS} connections, ${PLAN.tpRounds} × ${PLAN.tpSeconds} s per variant`)
+    const postsBefore = tap.totals()
     const tp = await measureThroughput(
       variants.map((v) => ({ key: v.name, url: `${v.url}/api/search/query`, body: HIT_BODY })),
       {
@@ -254,6 +255,21 @@ async function main(): Promise<number> {
       },
     )
     for (const [key, t] of tp) details.throughput[key] = { ...t, rps: round(t.rps, 1) }
+    // Let the last shared exports land before reading the tap.
+    await new Promise((r) => setTimeout(r, 1000))
+    const postsAfter = tap.totals()
+    details.throughputExports = Object.fromEntries(
+      variants.map((v) => {
+        const [before, after] = [postsBefore.get(v.name), postsAfter.get(v.name)]
+        return [
+          v.name,
+          {
+            posts: (after?.posts ?? 0) - (before?.posts ?? 0),
+            bytes: (after?.bytes ?? 0) - (before?.bytes ?? 0),
+          },
+        ]
+      }),
+    )
     tap.forward(true)
     log(
       `misses: ${PLAN.misses} per variant with injected upstream latencies (critical path ${CRITICAL_PATH_MS} ms)`,
@@ -287,6 +303,10 @@ async function main(): Promise<number> {
     figures.throughput_ratio = (tp.get('full')?.rps ?? Number.NaN) / (tp.get('bare')?.rps ?? Number.NaN)
     figures.miss_minus_critical_ms = p50('full.miss') - CRITICAL_PATH_MS
     figures.hit_over_health = p50('full.hit') / p50('full.health')
+    details.untraced = {
+      hit_over_health: round(p50('bare.hit') / p50('bare.health')),
+      miss_minus_critical_ms: round(p50('bare.miss') - CRITICAL_PATH_MS),
+    }
     figures.spans_per_miss_trace = misses.traces.found ? misses.traces.spans.p50 : Number.NaN
     figures.otlp_bytes_per_miss_trace = misses.traces.found ? misses.traces.bytes.p50 : Number.NaN
 

@@ -1,3 +1,4 @@
+import { flattenPayload } from '../local/servers/otlp-spans.ts'
 import type { LocalStack } from '../local/stack.ts'
 import { interleave, type Reply, type Series, summarize, type Target } from './measure.ts'
 import type { OtlpTap } from './otlp-tap.ts'
@@ -106,10 +107,11 @@ export async function measureMisses(
 
   const traces = stack.otlp.traces()
   const posts = tap.captured().filter((p) => p.variant === options.traceVariant)
-  const payloads = stack.otlp.payloads().map((p) => {
-    const text = JSON.stringify(p.body)
-    return { body: p.body, text, traces: new Set(text.match(/"traceId":"[0-9a-f]{32}"/g)).size || 1 }
-  })
+  const payloads = stack.otlp.payloads().map((p) => ({
+    body: p.body,
+    text: JSON.stringify(p.body),
+    traces: new Set(flattenPayload(p.body).map((span) => span.traceId)).size || 1,
+  }))
   const spans: number[] = []
   const bytes: number[] = []
   const stringified: number[] = []

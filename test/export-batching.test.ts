@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { flattenPayload } from '../local/servers/otlp-spans.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
 import { type Harness, startHarness } from './harness.ts'
 import { freshQuery } from './search-support.ts'
@@ -25,15 +26,7 @@ afterAll(async () => {
 const traceIdOf = (res: Response) => res.headers.get('x-trace-id') ?? ''
 
 /** The trace ids of the spans an OTLP/JSON payload carries (not of their links). */
-function traceIdsIn(body: unknown): Set<string> {
-  const ids = new Set<string>()
-  const { resourceSpans = [] } = body as {
-    resourceSpans?: { scopeSpans?: { spans?: { traceId: string }[] }[] }[]
-  }
-  for (const resource of resourceSpans)
-    for (const scope of resource.scopeSpans ?? []) for (const span of scope.spans ?? []) ids.add(span.traceId)
-  return ids
-}
+const traceIdsIn = (body: unknown) => new Set(flattenPayload(body).map((span) => span.traceId))
 
 describe('exports from a busy isolate', () => {
   it('sends every trace of a burst of overlapping searches whole, several to a POST', async () => {

@@ -46,8 +46,12 @@ function procStats(): ProcStat[] {
   return stats
 }
 
-/** CPU of the workerd processes this bench started (its descendants), not anyone else's. */
-function workerdCpuMs(): number {
+/**
+ * CPU of the workerd processes this bench started (its descendants), not anyone else's, in ms
+ * (NaN where /proc cannot be read).
+ */
+export function workerdCpuMs(): number {
+  if (!readableProc()) return Number.NaN
   const stats = procStats()
   const children = new Map<number, number[]>()
   for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid])

@@ -1,6 +1,7 @@
 import { cpus, loadavg } from 'node:os'
 import type { BundleReport } from './bundle.ts'
 import type { CpuCost } from './cpu-cost.ts'
+import type { FloorBounds, FloorResult } from './floor.ts'
 import type { HeapResult } from './heap.ts'
 import type { Summary } from './measure.ts'
 import type { MissResult } from './misses.ts'
@@ -87,6 +88,11 @@ export interface Details {
   similar?: SimilarQuality
   /** workerd CPU per cache hit, per variant (bench/cpu-cost.ts): the steadiest view of tracing's cost. */
   cpu?: Record<string, CpuCost & { overBare: number }>
+  /**
+   * What going through `instrument()` costs a request that does nothing (bench/floor.ts), and the
+   * bounds that puts on the three overhead figures against this run's bare cache hit.
+   */
+  floor?: FloorResult & { bounds: FloorBounds }
 }
 
 export function round(n: number, digits = 3): number {
@@ -180,7 +186,19 @@ export function renderTable(result: BenchResult): string {
   )
   out.push(
     table(
-      ['variant', 'req/s', 'requests', 'seconds', 'non2xx', 'errors', 'not hit', 'p50 ms', 'p99 ms', 'POSTs'],
+      [
+        'variant',
+        'req/s',
+        'requests',
+        'seconds',
+        'non2xx',
+        'errors',
+        'not hit',
+        'p50 ms',
+        'p99 ms',
+        'CPU ms / hit',
+        'POSTs',
+      ],
       Object.values(result.throughput).map((t) => [
         t.key,
         t.rps,
@@ -191,6 +209,7 @@ export function renderTable(result: BenchResult): string {
         t.mismatches,
         t.latencyP50,
         t.latencyP99,
+        t.cpuMsPerRequest ?? Number.NaN,
         result.throughputExports?.[t.key]?.posts ?? 0,
       ]),
     ),
@@ -290,6 +309,33 @@ export function renderTable(result: BenchResult): string {
         ['package', 'KiB (unminified)', 'share %'],
         bundle.build.byPackage.slice(0, 10).map((p) => [p.name, p.kib, 100 * p.share]),
       ),
+    )
+  }
+  const floor = result.floor
+  if (floor) {
+    out.push(
+      '',
+      'Floor: a Worker that answers at once, bare and through withTracing (instrument(), request span recorded, nothing exported)',
+    )
+    out.push(
+      table(
+        ['measure', 'bare', 'instrumented', 'difference'],
+        [
+          ['p50 ms, sequential', floor.p50.bare, floor.p50.instrumented, floor.p50.delta],
+          ['CPU ms / request, sequential', floor.cpu.bare, floor.cpu.instrumented, floor.cpu.delta],
+          [
+            'CPU ms / request, 20 connections',
+            floor.cpuUnderLoad.bare,
+            floor.cpuUnderLoad.instrumented,
+            floor.cpuUnderLoad.delta,
+          ],
+        ],
+      ),
+    )
+    out.push(
+      `With this floor and this run's bare cache hit: overhead_full and overhead_prod cannot read below ` +
+        `${fmt(floor.bounds.overheadAtLeast)}, throughput_ratio cannot read above ${fmt(floor.bounds.throughputAtMost)} ` +
+        '(if throughput follows workerd CPU), before any app span or export.',
     )
   }
   if (result.untraced) {

@@ -6,6 +6,7 @@ import { startLocalStack } from '../local/stack.ts'
 import { type BundleReport, measureBundle } from './bundle.ts'
 import { measureCpuCost } from './cpu-cost.ts'
 import { profileHits } from './cpu-profile.ts'
+import { floorBounds, measureFloor } from './floor.ts'
 import { measureHeap } from './heap.ts'
 import { closeAgents, interleave, type Reply, sentTo, summarize, type Target, timed } from './measure.ts'
 import { CRITICAL_PATH_MS, measureMisses, upstreamHosts } from './misses.ts'
@@ -309,6 +310,28 @@ async function main(): Promise<number> {
     }
     figures.spans_per_miss_trace = misses.traces.found ? misses.traces.spans.p50 : Number.NaN
     figures.otlp_bytes_per_miss_trace = misses.traces.found ? misses.traces.bytes.p50 : Number.NaN
+
+    log('floor: instrument() around a Worker that answers at once, against the same Worker bare')
+    const floor = await measureFloor(
+      {
+        warmup: PLAN.warmup,
+        perTarget: PLAN.perTarget,
+        batch: PLAN.batch,
+        cpuRounds: PLAN.cpuRounds,
+        cpuBatch: PLAN.cpuBatch,
+        connections: CONNECTIONS,
+        tpSeconds: PLAN.tpSeconds,
+        tpRounds: PLAN.tpRounds,
+      },
+      log,
+    )
+    details.floor = {
+      ...floor,
+      bounds: floorBounds(floor, {
+        p50: p50('bare.hit'),
+        cpuUnderLoad: tp.get('bare')?.cpuMsPerRequest ?? Number.NaN,
+      }),
+    }
 
     log(`startup: ${PLAN.coldStarts} cold starts of the full variant, one at a time`)
     const fullSpec = { ...env.stack.env, ...BENCH_VARS, OTEL_EXPORTER_TYPE: 'none' }

@@ -1,14 +1,20 @@
 import autocannon from 'autocannon'
+import { workerdCpuMs } from './cpu-cost.ts'
 
 /**
  * Closed-loop throughput with autocannon's programmatic API: `connections` concurrent keep-alive
  * connections for a fixed duration per slot, the variants alternating slot by slot (the first
- * one rotating each round). A reply counts only when it is a 2xx whose body is a cache hit.
+ * one rotating each round). A reply counts only when it is a 2xx whose body is a cache hit (or
+ * passes the target's own `accept`). The workerd processes' CPU is read around each slot: only one
+ * variant is loaded at a time, so it is that variant's CPU per request under load.
  */
 export interface ThroughputTarget {
   key: string
   url: string
-  body: string
+  /** POSTed; without it the target is a GET. */
+  body?: string
+  /** Whether a 2xx body counts. @default a cache hit (`"cached":true`) */
+  accept?: (body: string) => boolean
 }
 
 export interface ThroughputResult {
@@ -25,6 +31,8 @@ export interface ThroughputResult {
   /** autocannon's latency percentiles, ms, averaged over the slots. */
   latencyP50: number
   latencyP99: number
+  /** Milliseconds of workerd CPU per accepted reply, over the measured slots (NaN off Linux). */
+  cpuMsPerRequest: number
 }
 
 export interface ThroughputOptions {
@@ -35,18 +43,19 @@ export interface ThroughputOptions {
   log?: (line: string) => void
 }
 
-const isHit = (body: string | Buffer | undefined) => String(body ?? '').includes('"cached":true')
+const isHit = (body: string) => body.includes('"cached":true')
 
 function run(target: ThroughputTarget, connections: number, seconds: number) {
+  const accept = target.accept ?? isHit
   return autocannon({
     url: target.url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: target.body,
+    ...(target.body === undefined
+      ? { method: 'GET' as const }
+      : { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: target.body }),
     connections,
     duration: seconds,
     timeout: 30,
-    verifyBody: isHit,
+    verifyBody: (body: string | Buffer | undefined) => accept(String(body ?? '')),
   })
 }
 
@@ -72,13 +81,19 @@ export async function measureThroughput(
         mismatches: 0,
         latencyP50: 0,
         latencyP99: 0,
+        cpuMsPerRequest: 0,
       },
     ]),
   )
+  const cpu = new Map(targets.map((t) => [t.key, 0]))
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < targets.length; i++) {
       const target = targets[(i + round) % targets.length]!
+      const cpuBefore = workerdCpuMs()
       const r = await run(target, connections, secondsPerSlot)
+      // The slot's last exports (waitUntil, after the replies) belong to it, not to the next slot.
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      cpu.set(target.key, (cpu.get(target.key) ?? 0) + workerdCpuMs() - cpuBefore)
       const t = totals.get(target.key)!
       t.requests += r['2xx'] - r.mismatches
       t.seconds += r.duration
@@ -99,6 +114,7 @@ export async function measureThroughput(
     t.rps = t.seconds > 0 ? t.requests / t.seconds : Number.NaN
     t.latencyP50 /= t.slots || 1
     t.latencyP99 /= t.slots || 1
+    t.cpuMsPerRequest = t.requests > 0 ? (cpu.get(t.key) ?? 0) / t.requests : Number.NaN
   }
   return totals
 }

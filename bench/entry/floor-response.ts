@@ -1,0 +1,3 @@
+/** What both Workers of the floor pair answer: the shape of `/health`'s reply, no work behind it. */
+export const FLOOR_BODY = JSON.stringify({ status: 'ok' })
+export const FLOOR_HEADERS = { 'content-type': 'application/json' }

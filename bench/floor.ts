@@ -4,26 +4,40 @@ import { interleave, type Reply, summarize, type Target } from './measure.ts'
 import { measureThroughput } from './throughput.ts'
 
 /**
- * The least a request pays for going through `instrument()` at all. Two Workers answer the same
- * fixed reply at once: `floor-bare` with nothing around it, `floor-instrumented` through the
+ * The least a request pays for going through `instrument()` at all. Three Workers answer the same
+ * fixed reply at once: `floor-bare` with nothing around it; `floor-instrumented` through the
  * project's tracing wrapper (`withTracing`: otel-cf-workers' `instrument()` with this project's
- * config and processor), its request span recorded and dropped, nothing exported. What the second
- * costs over the first is paid by every traced request of the real app before any app span, tail
- * decision or export, so it bounds overhead_full, overhead_prod and throughput_ratio from below
- * (see `floorBounds`).
+ * config and processor), its request span recorded and dropped, nothing exported; and
+ * `floor-wait`, the bare one plus only the `ctx.waitUntil(scheduler.wait(1))` that otel-cf-workers'
+ * handler leaves after every request, to show how much of the floor that one call is. What the
+ * instrumented one costs over the bare one is paid by every traced request of the real app before
+ * any app span, tail decision or export, so it bounds overhead_full, overhead_prod and
+ * throughput_ratio (see `floorBounds`).
  */
 export const FLOOR_ENTRYPOINTS = {
   bare: 'bench/entry/floor-bare.ts',
   instrumented: 'bench/entry/floor-instrumented.ts',
+  wait: 'bench/entry/floor-wait.ts',
 } as const
+
+type FloorKey = keyof typeof FLOOR_ENTRYPOINTS
+
+/** One measure for the three Workers; `delta` is instrumented − bare, `waitDelta` wait − bare. */
+export interface FloorMeasure {
+  bare: number
+  instrumented: number
+  wait: number
+  delta: number
+  waitDelta: number
+}
 
 export interface FloorResult {
   /** Sequential p50 latency, ms. */
-  p50: { bare: number; instrumented: number; delta: number }
+  p50: FloorMeasure
   /** workerd CPU per request, ms, one request at a time. */
-  cpu: { bare: number; instrumented: number; delta: number }
+  cpu: FloorMeasure
   /** workerd CPU per request, ms, at `connections` concurrent connections. */
-  cpuUnderLoad: { bare: number; instrumented: number; delta: number }
+  cpuUnderLoad: FloorMeasure
 }
 
 export interface FloorPlan {
@@ -42,17 +56,22 @@ const check = (reply: Reply) =>
   reply.status === 200 && isFloorReply(reply.body) ? undefined : `status ${reply.status}`
 
 export async function measureFloor(plan: FloorPlan, log: (line: string) => void): Promise<FloorResult> {
-  const workers = await Promise.all([
-    startLocalWorker({}, { entrypoint: FLOOR_ENTRYPOINTS.bare }),
-    // Tracing on (sampling 100%, the development default) with nothing to export.
-    startLocalWorker({ OTEL_EXPORTER_TYPE: 'none' }, { entrypoint: FLOOR_ENTRYPOINTS.instrumented }),
-  ])
+  const keys = Object.keys(FLOOR_ENTRYPOINTS) as FloorKey[]
+  const workers = await Promise.all(
+    keys.map((key) =>
+      // Tracing on (sampling 100%, the development default) with nothing to export.
+      startLocalWorker(key === 'instrumented' ? { OTEL_EXPORTER_TYPE: 'none' } : {}, {
+        entrypoint: FLOOR_ENTRYPOINTS[key],
+      }),
+    ),
+  )
   try {
-    const [bare, instrumented] = workers
-    const targets: Target[] = [
-      { key: 'bare', url: `${bare.url}/`, method: 'GET', check },
-      { key: 'instrumented', url: `${instrumented.url}/`, method: 'GET', check },
-    ]
+    const targets: Target[] = keys.map((key, i) => ({
+      key,
+      url: `${workers[i]!.url}/`,
+      method: 'GET',
+      check,
+    }))
     const latency = await interleave(targets, {
       perTarget: plan.perTarget,
       batch: plan.batch,
@@ -73,10 +92,12 @@ export async function measureFloor(plan: FloorPlan, log: (line: string) => void)
       },
     )
     const loadOf = (key: string) => load.get(key)?.cpuMsPerRequest ?? Number.NaN
-    const pair = (of: (key: string) => number) => ({
+    const pair = (of: (key: string) => number): FloorMeasure => ({
       bare: of('bare'),
       instrumented: of('instrumented'),
+      wait: of('wait'),
       delta: of('instrumented') - of('bare'),
+      waitDelta: of('wait') - of('bare'),
     })
     return { p50: pair(p50), cpu: pair(cpuOf), cpuUnderLoad: pair(loadOf) }
   } finally {

@@ -1,7 +1,7 @@
 import { cpus, loadavg } from 'node:os'
 import type { BundleReport } from './bundle.ts'
 import type { CpuCost } from './cpu-cost.ts'
-import type { FloorBounds, FloorResult } from './floor.ts'
+import type { FloorBounds, FloorMeasure, FloorResult } from './floor.ts'
 import type { HeapResult } from './heap.ts'
 import type { Summary } from './measure.ts'
 import type { MissResult } from './misses.ts'
@@ -315,20 +315,23 @@ export function renderTable(result: BenchResult): string {
   if (floor) {
     out.push(
       '',
-      'Floor: a Worker that answers at once, bare and through withTracing (instrument(), request span recorded, nothing exported)',
+      'Floor: a Worker that answers at once: bare, through withTracing (instrument(), request span recorded, nothing exported), and bare + ctx.waitUntil(scheduler.wait(1))',
     )
+    const row = (label: string, m: FloorMeasure) => [
+      label,
+      m.bare,
+      m.instrumented,
+      m.delta,
+      m.wait,
+      m.waitDelta,
+    ]
     out.push(
       table(
-        ['measure', 'bare', 'instrumented', 'difference'],
+        ['measure', 'bare', 'instrumented', 'difference', 'waitUntil(1 ms)', 'difference'],
         [
-          ['p50 ms, sequential', floor.p50.bare, floor.p50.instrumented, floor.p50.delta],
-          ['CPU ms / request, sequential', floor.cpu.bare, floor.cpu.instrumented, floor.cpu.delta],
-          [
-            'CPU ms / request, 20 connections',
-            floor.cpuUnderLoad.bare,
-            floor.cpuUnderLoad.instrumented,
-            floor.cpuUnderLoad.delta,
-          ],
+          row('p50 ms, sequential', floor.p50),
+          row('CPU ms / request, sequential', floor.cpu),
+          row('CPU ms / request, 20 connections', floor.cpuUnderLoad),
         ],
       ),
     )

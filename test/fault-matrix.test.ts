@@ -157,7 +157,8 @@ afterAll(async () => {
   collector.close()
 })
 
-async function refusedWorker(upstream: Row['upstream']): Promise<Harness> {
+/** The similarity lookup has no `refused` row: it shares ZeroDB's address with step 5. */
+async function refusedWorker(upstream: Exclude<Row['upstream'], 'zerodb-similar'>): Promise<Harness> {
   const existing = refused.get(upstream)
   if (existing) return existing
   const vars: Record<string, string> = {
@@ -189,7 +190,7 @@ async function send(row: Row): Promise<{ res: Response; body: unknown; elapsed: 
   let h = healthy
   if (row.fault === 'dimension') {
     h = await mismatchedWorker()
-  } else if (row.fault === 'refused') {
+  } else if (row.fault === 'refused' && row.upstream !== 'zerodb-similar') {
     h = await refusedWorker(row.upstream)
     if (row.upstream === 'openai-chat') {
       // Same base URL for both OpenAI calls: a cached embedding leaves only the chat call to fail.

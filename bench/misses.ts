@@ -1,4 +1,4 @@
-import { flattenPayload } from '../local/servers/otlp-spans.ts'
+import { traceIdsOf } from '../local/servers/otlp-spans.ts'
 import type { LocalStack } from '../local/stack.ts'
 import { interleave, type Reply, type Series, summarize, type Target } from './measure.ts'
 import type { OtlpTap } from './otlp-tap.ts'
@@ -110,7 +110,7 @@ export async function measureMisses(
   const payloads = stack.otlp.payloads().map((p) => ({
     body: p.body,
     text: JSON.stringify(p.body),
-    traces: new Set(flattenPayload(p.body).map((span) => span.traceId)).size || 1,
+    traceIds: traceIdsOf(p.body),
   }))
   const spans: number[] = []
   const bytes: number[] = []
@@ -126,11 +126,11 @@ export async function measureMisses(
     bytes.push(
       posts.filter((p) => p.traceIds.includes(id)).reduce((sum, p) => sum + p.bytes / p.traceIds.length, 0),
     )
-    const mine = payloads.filter((p) => p.text.includes(`"traceId":"${id}"`))
-    stringified.push(mine.reduce((sum, p) => sum + p.text.length / p.traces, 0))
+    const mine = payloads.filter((p) => p.traceIds.has(id))
+    stringified.push(mine.reduce((sum, p) => sum + p.text.length / p.traceIds.size, 0))
   }
   const lastId = traceIds.findLast((id) => traces.has(id))
-  const lastPayload = payloads.find((p) => lastId && p.text.includes(`"traceId":"${lastId}"`))
+  const lastPayload = payloads.find((p) => lastId && p.traceIds.has(lastId))
   return {
     series,
     traces: {

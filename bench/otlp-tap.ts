@@ -1,5 +1,6 @@
 import { Agent, createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { traceIdsOf } from '../local/servers/otlp-spans.ts'
 
 /**
  * A pass-through in front of the local OTLP receiver that measures what the Worker really sends:
@@ -10,6 +11,7 @@ import type { AddressInfo } from 'node:net'
 export interface ExportPost {
   variant: string
   bytes: number
+  /** The trace ids of the spans the POST carries (not of their links). */
   traceIds: string[]
 }
 
@@ -38,7 +40,13 @@ export interface OtlpTap {
   close(): Promise<void>
 }
 
-const TRACE_ID = /"traceId":"([0-9a-fA-F]{32})"/g
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
 
 export async function startOtlpTap(receiverUrl: string): Promise<OtlpTap> {
   const target = new URL(receiverUrl)
@@ -64,8 +72,7 @@ export async function startOtlpTap(receiverUrl: string): Promise<OtlpTap> {
         if (!text.includes('"traceId"')) t.empty += 1
         totals.set(variant, t)
         if (capturing) {
-          const ids = new Set([...text.matchAll(TRACE_ID)].map((m) => m[1]!.toLowerCase()))
-          captured.push({ variant, bytes: body.length, traceIds: [...ids] })
+          captured.push({ variant, bytes: body.length, traceIds: [...traceIdsOf(parsed(text))] })
         }
       }
       if (!forwarding && req.method === 'POST') {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { flattenPayload } from '../local/servers/otlp-spans.ts'
+import { traceIdsOf } from '../local/servers/otlp-spans.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
 import { type Harness, startHarness } from './harness.ts'
 import { freshQuery } from './search-support.ts'
@@ -24,9 +24,6 @@ afterAll(async () => {
 })
 
 const traceIdOf = (res: Response) => res.headers.get('x-trace-id') ?? ''
-
-/** The trace ids of the spans an OTLP/JSON payload carries (not of their links). */
-const traceIdsIn = (body: unknown) => new Set(flattenPayload(body).map((span) => span.traceId))
 
 describe('exports from a busy isolate', () => {
   it('sends every trace of a burst of overlapping searches whole, several to a POST', async () => {
@@ -57,10 +54,10 @@ describe('exports from a busy isolate', () => {
     }
     const posts = stack.otlp
       .payloads()
-      .filter((payload) => ids.some((id) => traceIdsIn(payload.body).has(id)))
+      .filter((payload) => ids.some((id) => traceIdsOf(payload.body).has(id)))
     // Before traces waited for a carrier, overlapping searches left almost one POST each (30 here).
     expect(posts.length).toBeLessThanOrEqual(BURST / 3)
-    expect(Math.max(...posts.map((payload) => traceIdsIn(payload.body).size))).toBeGreaterThan(1)
+    expect(Math.max(...posts.map((payload) => traceIdsOf(payload.body).size))).toBeGreaterThan(1)
   })
 
   it('sends the trace of a request made alone without waiting for another request', async () => {

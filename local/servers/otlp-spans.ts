@@ -67,6 +67,11 @@ function enumValue(value: unknown, names: Record<string, number>): number {
   return 0
 }
 
+/** The trace ids of the spans an OTLP/JSON payload carries (not of their links). */
+export function traceIdsOf(body: unknown): Set<string> {
+  return new Set(flattenPayload(body).map((span) => span.traceId))
+}
+
 export function flattenPayload(body: unknown): FlatSpan[] {
   if (!isPlainObject(body)) return []
   const spans: FlatSpan[] = []

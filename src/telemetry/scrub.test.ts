@@ -107,20 +107,24 @@ describe('ScrubbingExporter', () => {
     })
   })
 
-  it('drops empty and redundant fetch attributes and keeps the rest', () => {
+  it('drops empty and redundant request attributes and keeps the rest, url.scheme included', () => {
     const options = { secrets: [], resource: {}, dropQueryString: false }
     expect(
       scrubAttributes(
         {
           'url.full': 'http://127.0.0.1:8788/v1/x',
-          'url.scheme': 'http:',
+          'url.scheme': 'http',
           'network.protocol.name': 'http',
           'url.query': '',
-          'server.address': '127.0.0.1:8788',
+          'server.address': '127.0.0.1',
         },
         options,
       ),
-    ).toEqual({ 'url.full': 'http://127.0.0.1:8788/v1/x', 'server.address': '127.0.0.1:8788' })
+    ).toEqual({
+      'url.full': 'http://127.0.0.1:8788/v1/x',
+      'url.scheme': 'http',
+      'server.address': '127.0.0.1',
+    })
   })
 
   it('leaves ordinary text alone', () => {

@@ -16,10 +16,11 @@ import {
 export const REDACTED = '[REDACTED]'
 
 /**
- * Attributes otel-cf-workers puts on every fetch span that say nothing `url.full` does not:
- * dropping them keeps a search trace under 24 KiB on the wire (docs/benchmarks.md).
+ * Attributes otel-cf-workers puts on every request span that say nothing `url.full` does not:
+ * dropping them keeps a search trace small on the wire (docs/benchmarks.md). `url.scheme` is kept:
+ * the conventions require it on SERVER spans, and the SDK writes it right since patches/.
  */
-export const REDUNDANT_ATTRIBUTES = new Set(['url.scheme', 'network.protocol.name'])
+export const REDUNDANT_ATTRIBUTES = new Set(['network.protocol.name'])
 
 export interface ScrubOptions {
   /** Exact secret values (API keys, tokens) configured for this Worker. */

@@ -3,10 +3,10 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base'
 import { memoizeByEnv } from '../env-memo.ts'
 import { ipHashKeyFromEnv } from '../privacy/ip-hash.ts'
-import { ATTR } from './catalogue.ts'
 import { type ResolvedTelemetryConfig, resolveTelemetryConfig, TelemetryConfigError } from './config.ts'
 import { ConsoleSpanExporter, NoopSpanExporter } from './console-exporter.ts'
 import { OtlpJsonExporter } from './otlp-exporter.ts'
+import { resourceAttributes, serviceVersion } from './resource.ts'
 import { createHeadSampler, createTailSampler } from './sampling.ts'
 import { ScrubbingExporter } from './scrub.ts'
 import { FlushingSpanProcessor } from './span-processor.ts'
@@ -70,6 +70,8 @@ export function buildTraceConfig(
   secrets: string[],
   /** The IP hash key (src/privacy/ip-hash.ts): production exports caller addresses hashed with it. */
   addressKey?: string,
+  /** `service.version` (src/telemetry/resource.ts): the deployed version when known. */
+  version: string = config.serviceVersion,
 ): TraceConfig {
   if (!config.enabled) {
     // Exporter `none` with sampling on: spans and trace ids, nothing kept or sent. Trace ids still
@@ -88,16 +90,13 @@ export function buildTraceConfig(
         : new NoopSpanExporter()
   const exporter = new ScrubbingExporter(inner, {
     secrets,
-    resource: {
-      [ATTR.deploymentEnvironmentName]: config.environment,
-      [ATTR.deploymentEnvironment]: config.environment,
-    },
+    resource: resourceAttributes(config.environment),
     dropQueryString: !config.recordQueryText,
     addressKey: config.environment === 'production' ? addressKey : undefined,
   })
   const tailSampler = createTailSampler(config)
   return {
-    service: { name: config.serviceName, version: config.serviceVersion, namespace: config.serviceNamespace },
+    service: { name: config.serviceName, version, namespace: config.serviceNamespace },
     // Our processor, not otel-cf-workers' BatchTraceSpanProcessor (which never forgets a trace).
     spanProcessors: new FlushingSpanProcessor({ exporter, tailSampler }),
     sampling: { headSampler: headSampler(config), tailSampler },
@@ -143,7 +142,12 @@ export function secretValues(env: Record<string, unknown>, headers: Record<strin
 const traceConfigOf = memoizeByEnv((env): TraceConfig => {
   const state = telemetryState(env)
   if (!state.ok) return disabledConfig
-  return buildTraceConfig(state.config, secretValues(env, state.config.headers), ipHashKeyFromEnv(env)?.key)
+  return buildTraceConfig(
+    state.config,
+    secretValues(env, state.config.headers),
+    ipHashKeyFromEnv(env)?.key,
+    serviceVersion(env, state.config.serviceVersion),
+  )
 })
 
 export const resolveTraceConfig: ResolveConfigFn = (env: Record<string, unknown>) => traceConfigOf(env)

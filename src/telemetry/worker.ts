@@ -1,6 +1,7 @@
 import { instrument } from '@microlabs/otel-cf-workers'
 import { trace } from '@opentelemetry/api'
 import type { Bindings } from '../env.ts'
+import { ATTR } from './catalogue.ts'
 import { resolveTraceConfig, telemetryState, tracingActive } from './trace-config.ts'
 import { noteRemoteContext } from './trace-trust.ts'
 
@@ -37,8 +38,9 @@ export function withTracing(fetch: FetchHandler): ExportedHandler<Bindings> {
  * per env entry on the heap for the life of the isolate (~2 KB per request with this Worker's ~20
  * variables, tracing on, whatever the exporter). With no entries there is nothing to probe. The
  * SDK gets nothing else from env here: the config function closes over the real one, and the app
- * is given the real one too. (It would also read a Version Metadata binding for
- * `cf.workers_version_metadata.*`; this Worker declares none.)
+ * is given the real one too. (It would also read the Version Metadata binding for
+ * `cf.workers_version_metadata.*` on every span; `service.version` on the Resource carries it
+ * instead, read from the real env once per isolate: src/telemetry/resource.ts.)
  */
 const SDK_ENV: Readonly<Record<string, never>> = Object.freeze({})
 
@@ -52,7 +54,11 @@ function tracedHandler(fetch: FetchHandler, env: Bindings): FetchHandler {
       fetch: (view, _sdkEnv, ctx) => {
         const request = requestOf(view)
         // The request span is active now: link a caller's context it did not continue.
-        noteRemoteContext(trace.getActiveSpan(), request.headers)
+        const span = trace.getActiveSpan()
+        noteRemoteContext(span, request.headers)
+        // Cloudflare-only, so the project's name; the SDK (patched) writes the convention keys.
+        const colo = view instanceof RequestView ? view.colo : undefined
+        if (colo) span?.setAttribute(ATTR.cfColo, colo)
         return fetch(request, env, ctx)
       },
     },
@@ -69,20 +75,25 @@ function tracedHandler(fetch: FetchHandler, env: Bindings): FetchHandler {
  * What otel-cf-workers reads of a request to start the request span: method, url, headers and
  * `cf`. The first read of `request.cf` deserialises the whole cf object (a few dozen fields), which
  * cost ≈ 0.17 ms of CPU per request under tracing (docs/benchmarks.md). The view's `cf` holds only
- * what the request span reports and Cloudflare also sends as headers: the data centre (`cf-ray`
- * ends in its code, `net.colo`) and the client's country (`cf-ipcountry`, `net.country`).
+ * what Cloudflare also sends as headers it sets itself (a caller cannot forge them through
+ * Cloudflare): the client's country (`cf-ipcountry`, `geo.country.iso_code`). The data centre
+ * (`cf-ray` ends in its code) is kept beside it for `wwmaa.cf.colo`, which the app writes. City,
+ * region and ASN exist only in `request.cf` and are left out (docs/tracing-guide.md).
  */
 class RequestView {
   readonly method: string
   readonly url: string
   readonly headers: Headers
-  readonly cf: { colo?: string; country?: string }
+  readonly cf: { country?: string }
+  readonly colo: string | undefined
 
   constructor(readonly request: Request) {
     this.method = request.method
     this.url = request.url
     this.headers = request.headers
-    this.cf = edgeLocation(request.headers)
+    const { colo, country } = edgeLocation(request.headers)
+    this.cf = country ? { country } : {}
+    this.colo = colo
   }
 }
 

@@ -1,9 +1,12 @@
 import { type Span, SpanKind } from '@opentelemetry/api'
-import { Redis } from '@upstash/redis/cloudflare'
+import type { Redis } from '@upstash/redis/cloudflare'
+import { transportErrorType } from '../errors.ts'
 import { upstreamText } from '../privacy/upstream-text.ts'
-import { ATTR, type CacheOperation, SPAN } from '../telemetry/catalogue.ts'
+import { type CacheOperation, SPAN } from '../telemetry/catalogue.ts'
+import { dbAttributes } from '../telemetry/db-attributes.ts'
 import { setSpanError, withSpan } from '../telemetry/helpers.ts'
-import { recordHttpRequest } from './http-span.ts'
+import type { FetchLike } from './fetch.ts'
+import { TracedRedis, UpstashRequester } from './upstash-requester.ts'
 
 export interface CacheClientOptions {
   url: string
@@ -11,6 +14,7 @@ export interface CacheClientOptions {
   timeoutMs: number
   /** Tests pass a client whose transport fails on purpose. */
   redis?: Redis
+  fetch?: FetchLike
 }
 
 /** Lookups never throw: the cache is an optimisation, and callers fail open on `error`. */
@@ -24,6 +28,8 @@ export type ReleaseResult = { reason: 'released' } | { reason: 'error'; error: C
 
 export class CacheError extends Error {
   override name = 'CacheError'
+  /** The failed span's `service.peer.name`, and `wwmaa.error.upstream` above it. */
+  readonly upstream = 'upstash'
   constructor(
     readonly operation: CacheOperation,
     readonly failure: 'timeout' | 'error',
@@ -31,6 +37,12 @@ export class CacheError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`upstash ${operation}: ${message}`, options)
+  }
+
+  /** `error.type`: `timeout`, `connection_error`, `malformed_response`, or Upstash's own refusal. */
+  get errorType(): string {
+    if (this.failure === 'timeout') return 'timeout'
+    return transportErrorType(this.cause) ?? 'upstash_error'
   }
 }
 
@@ -59,7 +71,10 @@ export const CORPUS_VERSION_KEY = 'corpus:version'
 
 /**
  * Upstash Redis over REST: one attempt per call (a retry would outlast the value of a cache) with
- * a fresh deadline signal each time. Each call is a CLIENT span `redis.{op}`; never the token.
+ * a fresh deadline signal each time. Each call is one CLIENT span `redis.{purpose}` (`redis.get`,
+ * `redis.search_lookup`…) whose `db.operation.name` is the command really sent (`GET`, `EVAL`,
+ * `PIPELINE`…) and whose HTTP attributes come from the request itself (upstash-requester.ts);
+ * never the token.
  */
 export class CacheClient {
   readonly redis: Redis
@@ -67,26 +82,28 @@ export class CacheClient {
   constructor(private readonly options: CacheClientOptions) {
     this.redis =
       options.redis ??
-      new Redis({
-        url: options.url,
-        token: options.token,
-        // `retry: false` still makes two attempts in @upstash/redis 1.39; zero retries is one.
-        retry: { retries: 0 },
-        // A function: a new deadline per request, and an abort throws instead of faking a result.
-        signal: () => AbortSignal.timeout(options.timeoutMs),
-        enableTelemetry: false,
-        readYourWrites: false,
-        // One command, one request, under the redis.* span that made it.
-        enableAutoPipelining: false,
-        // Plain JSON answers: the default base64 encoding costs an atob per value (issue 12).
-        responseEncoding: false,
-      })
+      new TracedRedis(
+        {
+          url: options.url,
+          token: options.token,
+          enableTelemetry: false,
+          readYourWrites: false,
+          // One command, one request, under the redis.* span that made it.
+          enableAutoPipelining: false,
+        },
+        // One attempt, a new deadline per request, plain JSON (no base64: an atob per value, issue 12).
+        new UpstashRequester({
+          url: options.url,
+          token: options.token,
+          timeoutMs: options.timeoutMs,
+          fetch: options.fetch,
+        }),
+      )
   }
 
   get<T>(key: string): Promise<CacheLookup<T>> {
-    return this.traced('get', async (span) => {
+    return this.traced('get', async () => {
       const value = await this.redis.get<T>(key)
-      span.setAttribute(ATTR.cacheHitSemconv, value !== null && value !== undefined)
       return value === null || value === undefined ? { reason: 'miss' } : { reason: 'hit', value }
     })
   }
@@ -119,26 +136,21 @@ export class CacheClient {
     call: ScriptCall,
     reads: Array<string | ScriptCall>,
   ): Promise<ScriptAndGet> {
-    return this.traced(
-      operation,
-      async (span) => {
-        span.setAttribute(ATTR.dbBatchSize, 1 + reads.length)
-        const p = this.redis.pipeline()
-        p.eval(call.script, call.keys, call.args)
-        for (const read of reads) {
-          if (typeof read === 'string') p.get(read)
-          else p.eval(read.script, read.keys, read.args)
-        }
-        const replies = (await p.exec({ keepErrors: true })) as Array<{ result: unknown; error?: string }>
-        const [script, ...values] = replies.map(
-          (r): PipelineReply => (r.error !== undefined ? { error: r.error } : { result: r.result }),
-        )
-        if (!script || values.length !== reads.length)
-          throw new Error('pipeline answered the wrong number of replies')
-        return { reason: 'ok', script, values }
-      },
-      'pipeline',
-    )
+    return this.traced(operation, async () => {
+      const p = this.redis.pipeline()
+      p.eval(call.script, call.keys, call.args)
+      for (const read of reads) {
+        if (typeof read === 'string') p.get(read)
+        else p.eval(read.script, read.keys, read.args)
+      }
+      const replies = (await p.exec({ keepErrors: true })) as Array<{ result: unknown; error?: string }>
+      const [script, ...values] = replies.map(
+        (r): PipelineReply => (r.error !== undefined ? { error: r.error } : { result: r.result }),
+      )
+      if (!script || values.length !== reads.length)
+        throw new Error('pipeline answered the wrong number of replies')
+      return { reason: 'ok', script, values }
+    })
   }
 
   /** SET key value NX EX ttl (locks, idempotency records): `claimed` when this call created the key. */
@@ -156,6 +168,15 @@ export class CacheClient {
     })
   }
 
+  /** PING: the health probe's call, traced like any other. */
+  ping(): Promise<{ reason: 'ok' } | { reason: 'error'; error: CacheError }> {
+    return this.traced('ping', async () => {
+      const answer = await this.redis.ping()
+      if (answer !== 'PONG') throw new Error('PING did not answer PONG')
+      return { reason: 'ok' as const }
+    })
+  }
+
   incr(key: string): Promise<CacheLookup<number>> {
     return this.traced('incr', async () => ({ reason: 'hit', value: await this.redis.incr(key) }))
   }
@@ -163,30 +184,27 @@ export class CacheClient {
   private async traced<T extends { reason: string }>(
     operation: CacheOperation,
     fn: (span: Span) => Promise<T>,
-    /** The REST path: `pipeline` for batches, the root for one command. */
-    path: '' | 'pipeline' = operation === 'pipeline' ? 'pipeline' : '',
   ): Promise<T | { reason: 'error'; error: CacheError }> {
-    const command = operation === 'set_nx' ? 'SET' : operation.toUpperCase()
-    const attributes = {
-      [ATTR.dbSystemName]: 'redis',
-      [ATTR.dbOperationName]: command,
-    }
+    // Upstash serves database 0 only. The command and batch size are set as the request is sent.
+    const attributes = dbAttributes({ system: 'redis', operation: commandOf(operation), namespace: '0' })
     return withSpan(SPAN.cache(operation), { kind: SpanKind.CLIENT, attributes }, async (span) => {
-      // @upstash/redis calls the global fetch itself: the span says what it sent. A status is
-      // known only on success (the client throws on any other without exposing it).
-      recordHttpRequest(span, 'POST', `${this.options.url.replace(/\/+$/, '')}/${path}`)
       try {
-        const result = await fn(span)
-        span.setAttribute(ATTR.httpStatus, 200)
-        return result
+        return await fn(span)
       } catch (cause: unknown) {
         const error = toCacheError(operation, cause, this.options.timeoutMs)
         setSpanError(error, span)
-        span.setAttribute(ATTR.errorUpstream, 'upstash')
         return { reason: 'error' as const, error }
       }
     })
   }
+}
+
+/** The command a call sends, until the request says so itself (a test's own client may not). */
+function commandOf(operation: CacheOperation): string {
+  if (operation === 'set_nx') return 'SET'
+  return operation === 'search_lookup' || operation === 'feedback_limit'
+    ? 'PIPELINE'
+    : operation.toUpperCase()
 }
 
 function toCacheError(operation: CacheOperation, cause: unknown, timeoutMs: number): CacheError {

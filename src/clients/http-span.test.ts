@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { fakeFetch, json } from './fake-fetch.test-support.ts'
-import { spanUrl, tracedFetch } from './http-span.ts'
+import { serverPort, spanUrl, tracedFetch } from './http-span.ts'
 
 describe('spanUrl', () => {
   it('drops the query string, fragment and credentials', () => {
@@ -20,5 +20,13 @@ describe('tracedFetch', () => {
     expect(res.status).toBe(200)
     expect(fake.calls).toHaveLength(1)
     expect(fake.calls[0]?.headers.get('traceparent')).toBeNull()
+  })
+})
+
+describe('serverPort', () => {
+  it('is the URL port, else the scheme default', () => {
+    expect(serverPort(new URL('http://127.0.0.1:8788/x'))).toBe(8788)
+    expect(serverPort(new URL('https://api.openai.com/v1'))).toBe(443)
+    expect(serverPort(new URL('http://zerodb.test/'))).toBe(80)
   })
 })

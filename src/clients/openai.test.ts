@@ -180,7 +180,7 @@ describe('OpenAiClient.chatStream', () => {
       outputTokens: 4,
       finishReasons: ['stop'],
     })
-    expect(r.timeToFirstTokenMs).toBeGreaterThanOrEqual(0)
+    expect(r.timeToFirstChunkSeconds).toBeGreaterThanOrEqual(0)
     expect(calls[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } })
   })
 

@@ -26,8 +26,10 @@ export interface ChatResult {
   inputTokens: number
   outputTokens: number
   finishReasons: string[]
-  /** Streams only: ms from the request to the first non-empty delta. */
-  timeToFirstTokenMs?: number
+  /** The completion's id (`chatcmpl-…`), when the API sent one. */
+  id?: string
+  /** Streams only: seconds from the request to the first chunk with content. */
+  timeToFirstChunkSeconds?: number
   /** Streams only: the caller's signal stopped the stream; `text` is what arrived before. */
   cancelled?: boolean
 }
@@ -91,7 +93,7 @@ export class OpenAiClient {
         {
           [ATTR.genAiResponseModel]: res.model,
           [ATTR.genAiInputTokens]: inputTokens,
-          [ATTR.embeddingDimensions]: dimensions,
+          [ATTR.genAiEmbeddingsDimensionCount]: dimensions,
         },
         span,
       )
@@ -102,6 +104,7 @@ export class OpenAiClient {
   chat(messages: ChatMessage[]): Promise<ChatResult> {
     const { chatModel: model, chatTimeoutMs: timeoutMs } = this.options
     return this.traced(SPAN.chat(model), 'chat', model, timeoutMs, async (span) => {
+      span.setAttribute(ATTR.genAiRequestStream, false)
       const res = await this.sdk.chat.completions.create(
         { model, messages: messages as ChatCompletionMessageParam[] },
         { timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) },
@@ -115,6 +118,7 @@ export class OpenAiClient {
         inputTokens: res.usage?.prompt_tokens ?? 0,
         outputTokens: res.usage?.completion_tokens ?? 0,
         finishReasons: res.choices.map((c) => c.finish_reason ?? 'unknown'),
+        id: res.id,
       }
       recordChat(span, result)
       return result
@@ -123,8 +127,8 @@ export class OpenAiClient {
 
   /**
    * Streams the answer to `onDelta` as it arrives; resolves at the end of the stream with the
-   * usage (asked for with include_usage). The span stays open until then and records time to
-   * first token. One deadline covers the whole stream, not only the response headers. When `cancel`
+   * usage (asked for with include_usage). The span stays open until then and records the time to
+   * the first chunk with content (`gen_ai.response.time_to_first_chunk`, seconds). One deadline covers the whole stream, not only the response headers. When `cancel`
    * fires (the client went away) the HTTP call is aborted and the partial result comes back with
    * `cancelled: true`: a cancellation is the caller's choice, not an upstream failure.
    */
@@ -136,18 +140,27 @@ export class OpenAiClient {
     const { chatModel: model, chatTimeoutMs: timeoutMs } = this.options
     return this.traced(SPAN.chat(model), 'chat', model, timeoutMs, async (span) => {
       const started = performance.now()
-      span.setAttribute(ATTR.stream, true)
+      span.setAttribute(ATTR.genAiRequestStream, true)
       const deadline = AbortSignal.timeout(timeoutMs)
       const signal = cancel ? AbortSignal.any([deadline, cancel]) : deadline
       let text = ''
       let responseModel = model
+      let responseId: string | undefined
       let ttft: number | undefined
       let inputTokens = 0
       let outputTokens = 0
       const finishReasons: string[] = []
       const partial = (): ChatResult => {
         span.setAttribute(ATTR.streamOutcome, 'cancelled')
-        return { text, model: responseModel, inputTokens, outputTokens, finishReasons, cancelled: true }
+        return {
+          text,
+          model: responseModel,
+          inputTokens,
+          outputTokens,
+          finishReasons,
+          id: responseId,
+          cancelled: true,
+        }
       }
       if (cancel?.aborted) return partial()
       let stream: AsyncIterable<ChatCompletionChunk>
@@ -172,8 +185,16 @@ export class OpenAiClient {
       }
       if (cancel?.aborted) return partial()
       if (finishReasons.length === 0) throw malformed('chat stream ended without a finish reason')
-      const result: ChatResult = { text, model: responseModel, inputTokens, outputTokens, finishReasons }
-      if (ttft !== undefined) result.timeToFirstTokenMs = Math.round(ttft)
+      const result: ChatResult = {
+        text,
+        model: responseModel,
+        inputTokens,
+        outputTokens,
+        finishReasons,
+        id: responseId,
+      }
+      // Seconds (a double), as the GenAI conventions define it.
+      if (ttft !== undefined) result.timeToFirstChunkSeconds = ttft / 1000
       recordChat(span, result)
       return result
 
@@ -181,6 +202,7 @@ export class OpenAiClient {
         for await (const chunk of stream) {
           if (cancel?.aborted) return
           if (chunk.model) responseModel = chunk.model
+          if (chunk.id) responseId = chunk.id
           for (const choice of chunk.choices ?? []) {
             const delta = choice.delta?.content
             if (delta) {
@@ -203,12 +225,15 @@ export class OpenAiClient {
    * GET /models, for `/health?deep=1`: proves the API and the key answer without spending tokens.
    * No span of its own: the caller's probe span holds the automatic fetch span.
    */
-  async listModels(timeoutMs: number): Promise<void> {
-    try {
-      await this.sdk.models.list({ timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) })
-    } catch (error: unknown) {
-      throw toUpstreamError(error, timeoutMs)
-    }
+  /** GET /models (the health probe): an HTTP CLIENT span of its own, as it is no GenAI operation. */
+  listModels(timeoutMs: number): Promise<void> {
+    return withSpan(SPAN.openaiListModels, { kind: SpanKind.CLIENT }, async () => {
+      try {
+        await this.sdk.models.list({ timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) })
+      } catch (error: unknown) {
+        throw toUpstreamError(error, timeoutMs)
+      }
+    })
   }
 
   private traced<T>(
@@ -227,11 +252,9 @@ export class OpenAiClient {
       try {
         return await fn(span)
       } catch (error: unknown) {
+        // withSpan records it on this span: `error.type` from the failure, `service.peer.name`.
         const upstream = toUpstreamError(error, timeoutMs)
-        addSpanAttributes(
-          { [ATTR.errorUpstream]: upstream.upstream, [ATTR.httpStatus]: upstream.status },
-          span,
-        )
+        addSpanAttributes({ [ATTR.httpStatus]: upstream.status }, span)
         throw upstream
       }
     })
@@ -245,7 +268,8 @@ function recordChat(span: Span, r: ChatResult): void {
       [ATTR.genAiInputTokens]: r.inputTokens,
       [ATTR.genAiOutputTokens]: r.outputTokens,
       [ATTR.genAiFinishReasons]: r.finishReasons,
-      [ATTR.timeToFirstTokenMs]: r.timeToFirstTokenMs,
+      [ATTR.genAiResponseId]: r.id,
+      [ATTR.genAiTimeToFirstChunk]: r.timeToFirstChunkSeconds,
     },
     span,
   )

@@ -1,5 +1,4 @@
-import { SpanKind } from '@opentelemetry/api'
-import { CacheClient } from '../clients/cache.ts'
+import { CacheClient, CacheError } from '../clients/cache.ts'
 import { OpenAiClient } from '../clients/openai.ts'
 import { ZeroDbClient } from '../clients/zerodb/client.ts'
 import type { ResolvedAppConfig } from '../config.ts'
@@ -41,14 +40,19 @@ function probesFor(config: ResolvedAppConfig): Record<HealthDependency, Probe> {
       await zerodb.listTables()
     },
     openai: () => openai.listModels(timeoutMs),
+    // Through the cache client: a `redis.ping` CLIENT span like any other Redis call.
     upstash: async () => {
-      const answer = await cache.redis.ping()
-      if (answer !== 'PONG') throw new UpstreamError('upstash', 'malformed', 'PING did not answer PONG')
+      const answer = await cache.ping()
+      if (answer.reason === 'error') throw answer.error
     },
   }
 }
 
-/** Every dependency at once, each in a `health.check.{dependency}` span. Never throws. */
+/**
+ * Every dependency at once, each in an INTERNAL `health.check.{dependency}` span whose child is
+ * the probe's one CLIENT span (`zerodb.list_tables`, `GET /models`, `redis.ping`): the call is
+ * counted and described once, where it was made. Never throws.
+ */
 export async function probeDependencies(config: ResolvedAppConfig): Promise<DependencyReports> {
   const probes = probesFor(config)
   const reports = await Promise.all(HEALTH_DEPENDENCIES.map((dep) => probeOne(dep, probes[dep])))
@@ -58,7 +62,7 @@ export async function probeDependencies(config: ResolvedAppConfig): Promise<Depe
 function probeOne(dependency: HealthDependency, probe: Probe): Promise<DependencyReport> {
   const required = REQUIRED[dependency]
   const attributes = { [ATTR.healthDependency]: dependency, [ATTR.healthRequired]: required }
-  return withSpan(SPAN.healthCheck(dependency), { kind: SpanKind.CLIENT, attributes }, async (span) => {
+  return withSpan(SPAN.healthCheck(dependency), { attributes }, async (span) => {
     const started = performance.now()
     let report: DependencyReport
     try {
@@ -80,6 +84,7 @@ function describe(error: unknown): string {
   if (error instanceof UpstreamError) {
     return error.status === undefined ? error.failure : `${error.failure} (HTTP ${error.status})`
   }
+  if (error instanceof CacheError) return error.failure
   const name = error instanceof Error ? error.name : ''
   if (name === 'TimeoutError' || name === 'AbortError') return 'timeout'
   return 'error'

@@ -1,8 +1,9 @@
-import { trace } from '@opentelemetry/api'
+import { context, trace } from '@opentelemetry/api'
 import { createMiddleware } from 'hono/factory'
 import { routePath } from 'hono/route'
 import type { AppEnv } from '../env.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
+import { databaseSemconvOf, withDatabaseSemconv } from '../telemetry/db-attributes.ts'
 import { addHttpContext, getTraceId } from '../telemetry/helpers.ts'
 import { addLegacyHttpAttributes } from '../telemetry/http-compat.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
@@ -19,8 +20,10 @@ export const traceContext = createMiddleware<AppEnv>(async (c, next) => {
   c.set('rootSpan', span)
   c.set('traceId', traceId)
   c.set('user', ANONYMOUS)
+  // The DB spans' names (old and new, or new only) for everything this request runs, background too.
+  const dbSemconv = databaseSemconvOf(telemetryState(c.env).config)
   try {
-    await next()
+    await context.with(withDatabaseSemconv(dbSemconv), next)
   } finally {
     const route = c.get('unmatched') ? undefined : routePath(c, -1)
     const method = c.req.method.toUpperCase()

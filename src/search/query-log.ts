@@ -1,4 +1,3 @@
-import type { Span } from '@opentelemetry/api'
 import { hashClientIp } from '../privacy/ip-hash.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { type SearchRun, step } from './run.ts'
@@ -33,8 +32,9 @@ export async function logQuery(run: SearchRun, entry: QueryLogEntry): Promise<vo
     [ATTR.querySuccess]: entry.success,
   }
   try {
-    // The step is its one ZeroDB write: one CLIENT span, not a step span over a zerodb.* span.
-    const write = async (span: Span) => {
+    // The step span is INTERNAL; its one ZeroDB write is the `zerodb.create_document` CLIENT span
+    // under it, as the spec lists every ZeroDB operation as a span of its own.
+    const write = async () => {
       const row = {
         query: entry.normalized,
         user_id: run.user.id,
@@ -56,9 +56,9 @@ export async function logQuery(run: SearchRun, entry: QueryLogEntry): Promise<vo
         top_source_type: entry.topSourceType,
         created_at: new Date().toISOString(),
       }
-      await run.deps.zerodb.createRow(QUERY_LOG_TABLE, row, { span })
+      await run.deps.zerodb.createRow(QUERY_LOG_TABLE, row)
     }
-    await step('search.log_query', run, attributes, write, 'client')
+    await step('search.log_query', run, attributes, write)
   } catch {
     // Already on the span (withSpan records it); a lost log row must not surface anywhere else.
   }

@@ -1,4 +1,4 @@
-import { type Span, SpanKind } from '@opentelemetry/api'
+import type { Span } from '@opentelemetry/api'
 import { ATTR, type CacheKind, type SimilarOutcome, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, setSpanError, withSpan } from '../telemetry/helpers.ts'
 import { type Audience, audienceOf, sourcesVisibleTo } from './audience.ts'
@@ -60,8 +60,10 @@ export function mayWriteSimilar(run: Pick<SearchRun, 'user'>): boolean {
 
 /**
  * Runs beside step 5 on a miss. Never rejects: a ZeroDB or Upstash failure is a miss, noted on
- * the span (`cache.fail_open`). A failed ZeroDB search also marks this span ERROR (it is that
- * call's CLIENT span); a failed answer read marks its own `redis.get` span.
+ * the span (`cache.fail_open`). The lookup is an INTERNAL span over its calls: the
+ * `zerodb.vector_search` CLIENT span (the spec's one span per ZeroDB operation) and, on a match,
+ * the `redis.get` of the answer. A failed vector search is recorded on its CLIENT span and marks
+ * this span ERROR too (status and `error.type`, no second exception), so tail sampling keeps it.
  */
 export async function lookupSimilar(
   run: SearchRun,
@@ -76,9 +78,7 @@ export async function lookupSimilar(
     [ATTR.cacheHit]: false,
     [ATTR.searchAudience]: audienceOf(run.user),
   }
-  // One span for the lookup and its ZeroDB call (kind CLIENT, with the call's attributes): a miss
-  // makes no other call, so a second `zerodb.vector_search` span under it would only add bytes.
-  return withSpan(SPAN.similarLookup, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+  return withSpan(SPAN.similarLookup, { attributes }, async (span) => {
     addUserContext(run.user, span)
     const found = await find(run, span, vector, options, slot)
     span.setAttribute(ATTR.similarOutcome, found.reason satisfies SimilarOutcome)
@@ -119,13 +119,16 @@ async function find(
   if (audience === 'public') filter.audience = 'public'
   let hits: Awaited<ReturnType<typeof run.deps.similarZerodb.searchVectors>>
   try {
-    hits = await run.deps.similarZerodb.searchVectors(
-      { vector, namespace, limit: 1, threshold: minScore, metadataFilter: filter },
-      { span },
-    )
+    hits = await run.deps.similarZerodb.searchVectors({
+      vector,
+      namespace,
+      limit: 1,
+      threshold: minScore,
+      metadataFilter: filter,
+    })
   } catch (error: unknown) {
-    // This span is the ZeroDB call's CLIENT span: a failed call marks it, as every client span is
-    // marked (and tail sampling keeps the trace); the search itself carries on without the cache.
+    // Recorded on the zerodb.vector_search span; the lookup failed with it (ERROR, so tail sampling
+    // keeps the trace), while the search itself carries on without the cache.
     setSpanError(error, span)
     failOpen(span, error)
     return { reason: 'error' }

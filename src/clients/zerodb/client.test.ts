@@ -1,5 +1,8 @@
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { describe, expect, it } from 'vitest'
 import { UpstreamError } from '../../errors.ts'
+import { withDocumentId } from '../../telemetry/db-attributes.ts'
+import { memoryTracer } from '../../telemetry/testing/memory-tracer.ts'
 import { fakeFetch, json, type Scripted } from '../fake-fetch.test-support.ts'
 import { ZeroDbClient } from './client.ts'
 import { parseRetryAfter } from './transport.ts'
@@ -351,5 +354,76 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(null)).toBeUndefined()
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', Date.parse('2026-01-01T00:00:00Z'))).toBe(10_000)
     expect(parseRetryAfter('soon')).toBeUndefined()
+  })
+})
+
+describe('ZeroDbClient spans', () => {
+  const memory = memoryTracer()
+  const spanOf = (name: string) => memory.spans().filter((s) => s.name === name)
+
+  it('one zerodb.{operation} CLIENT span per call, resends counted on it, the DB answer recorded', async () => {
+    memory.reset()
+    const { zerodb, calls } = client(json(503, { detail: 'busy' }), searchOk())
+    await zerodb.searchVectors({ vector: [0.1], namespace: 'wwmaa', limit: 5, threshold: 0.2 })
+    expect(calls).toHaveLength(2)
+    const spans = spanOf('zerodb.vector_search')
+    expect(spans).toHaveLength(1)
+    expect(spans[0]?.kind).toBe(SpanKind.CLIENT)
+    expect(spans[0]?.attributes).toMatchObject({
+      'db.system.name': 'zerodb',
+      'db.system': 'zerodb',
+      'db.operation.name': 'vector_search',
+      'db.operation': 'query',
+      'db.namespace': 'proj 1',
+      'db.collection.name': 'wwmaa',
+      'db.collection': 'wwmaa',
+      'query.limit': 5,
+      'query.result_count': 1,
+      'db.response.returned_rows': 1,
+      'db.response.status_code': '200',
+      'http.response.status_code': 200,
+      'http.request.resend_count': 1,
+      'server.address': 'zerodb.test',
+      'server.port': 80,
+    })
+  })
+
+  it('document.id is the corpus document in context; the record id has its own key', async () => {
+    memory.reset()
+    const { zerodb } = client(json(200, { deleted: true }))
+    await context.with(withDocumentId('belt-guide'), () => zerodb.deleteVector('belt-guide#2', 'wwmaa'))
+    const [span] = spanOf('zerodb.delete_vector')
+    expect(span?.attributes).toMatchObject({
+      'document.id': 'belt-guide',
+      'wwmaa.zerodb.record_id': 'belt-guide#2',
+      'db.operation': 'delete',
+    })
+    expect(span?.attributes).not.toHaveProperty('http.request.resend_count')
+  })
+})
+
+describe('ZeroDbClient batch spans', () => {
+  const memory = memoryTracer()
+
+  it('one upsert_vectors span per upsert-batch request, a partial failure recorded once on its own', async () => {
+    memory.reset()
+    const item = (i: number) => ({
+      id: `d#${i}`,
+      vector: [1],
+      document: 'p',
+      metadata: {},
+      namespace: 'wwmaa',
+    })
+    const { zerodb, calls } = client(
+      json(200, { success_count: 100, error_count: 0, errors: [], total_time_ms: 3 }),
+      json(200, { success_count: 1, error_count: 1, errors: [{ index: 1, error: 'bad' }], total_time_ms: 3 }),
+    )
+    const error = await failure(zerodb.upsertVectors(Array.from({ length: 102 }, (_, i) => item(i))))
+    expect(error.message).toContain('1 of 102 upserts failed')
+    expect(calls).toHaveLength(2)
+    const spans = memory.spans().filter((s) => s.name === 'zerodb.upsert_vectors')
+    expect(spans.map((s) => s.attributes['db.operation.batch.size'])).toEqual([100, 2])
+    expect(spans.map((s) => s.status.code)).toEqual([SpanStatusCode.UNSET, SpanStatusCode.ERROR])
+    expect(spans.flatMap((s) => s.events.filter((e) => e.name === 'exception'))).toHaveLength(1)
   })
 })

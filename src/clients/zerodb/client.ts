@@ -1,9 +1,11 @@
-import { context, type Span, SpanKind, trace } from '@opentelemetry/api'
+import type { Span } from '@opentelemetry/api'
 import { UpstreamError } from '../../errors.ts'
 import { upstreamText } from '../../privacy/upstream-text.ts'
-import { ATTR, SPAN, type ZeroDbOperation } from '../../telemetry/catalogue.ts'
-import { addSpanAttributes, withSpan } from '../../telemetry/helpers.ts'
+import { ATTR, type ZeroDbOperation } from '../../telemetry/catalogue.ts'
+import { activeDocumentId, recordDbResponse } from '../../telemetry/db-attributes.ts'
+import { setSpanError } from '../../telemetry/helpers.ts'
 import type { FetchLike } from '../fetch.ts'
+import { type RecordOptions, type ZeroDbCall, zerodbSpan } from './span.ts'
 import { type CallOptions, type CallResult, ZeroDbTransport } from './transport.ts'
 import {
   type BatchUpsertResult,
@@ -38,6 +40,7 @@ export type {
   FetchLike,
   QueryResult,
   QueryRowsParams,
+  RecordOptions,
   Row,
   StoredVector,
   TableSpec,
@@ -59,10 +62,11 @@ export interface ZeroDbClientOptions {
 }
 
 /**
- * The ZeroDB project API. Each call is a CLIENT span `zerodb.{operation}` with the db.* attributes
- * (old and current semconv names); the automatic fetch span of each attempt nests under it.
- * Missing rows and vectors are `null`/`false` answers; everything else that goes wrong is an
- * UpstreamError('zerodb').
+ * The ZeroDB project API. Each call is its own CLIENT span `zerodb.{operation}` (the spec's
+ * names; a deliberate difference from the conventions' `{operation} {collection}`) with the DB
+ * attributes (src/telemetry/db-attributes.ts) and the HTTP ones (http-span.ts); its attempts
+ * are not spans of their own. Missing rows and vectors are `null`/`false` answers; everything
+ * else that goes wrong is an UpstreamError('zerodb').
  */
 export class ZeroDbClient {
   private readonly transport: ZeroDbTransport
@@ -83,12 +87,8 @@ export class ZeroDbClient {
 
   // ---- vectors -----------------------------------------------------------------------------------
 
-  /**
-   * `span`: a CLIENT span the caller already opened for this call (the similarity cache's lookup),
-   * which gets the call's attributes instead of a `zerodb.vector_search` span of its own.
-   */
-  searchVectors(params: VectorSearchParams, options: { span?: Span } = {}): Promise<VectorHit[]> {
-    const attrs = { collection: params.namespace, limit: params.limit, span: options.span }
+  searchVectors(params: VectorSearchParams): Promise<VectorHit[]> {
+    const attrs = { collection: params.namespace, limit: params.limit }
     return this.traced('vector_search', attrs, async (span) => {
       const res = await this.send(span, {
         method: 'POST',
@@ -97,13 +97,14 @@ export class ZeroDbClient {
         retry: true,
       })
       const hits = parse(res, parseSearch)
-      span.setAttribute(ATTR.queryResultCount, hits.length)
+      recordDbResponse(span, { returnedRows: hits.length, resultCount: hits.length })
       return hits
     })
   }
 
-  upsertVector(params: UpsertVectorParams): Promise<UpsertResult> {
-    return this.traced('upsert_vector', { collection: params.namespace, id: params.id }, async (span) => {
+  upsertVector(params: UpsertVectorParams, options: RecordOptions = {}): Promise<UpsertResult> {
+    const attrs = { collection: params.namespace, recordId: params.id, ...options }
+    return this.traced('upsert_vector', attrs, async (span) => {
       const res = await this.send(span, {
         method: 'POST',
         path: PATHS.upsertVector(this.project),
@@ -111,7 +112,7 @@ export class ZeroDbClient {
         retry: false,
       })
       const result = parse(res, (raw) => parseUpsert(raw, params.namespace))
-      span.setAttribute(ATTR.documentId, result.id)
+      span.setAttribute(ATTR.zerodbRecordId, result.id)
       return result
     })
   }
@@ -121,51 +122,71 @@ export class ZeroDbClient {
    * failures; any failure is an UpstreamError('zerodb', 'partial') after the whole batch was sent,
    * so the caller must assume any item may have landed (deletes and restores are safe to repeat).
    */
-  upsertVectors(items: UpsertVectorParams[]): Promise<BatchUpsertResult> {
-    const namespace = items[0]?.namespace ?? ''
-    return this.traced('upsert_vectors', { collection: namespace }, async (span) => {
-      span.setAttribute(ATTR.batchSize, items.length)
-      const total: BatchUpsertResult = { succeeded: 0, failed: 0, errors: [] }
-      for (let i = 0; i < items.length; i += MAX_BATCH_ITEMS) {
-        const res = await this.send(span, {
-          method: 'POST',
-          path: PATHS.upsertBatch(this.project),
-          body: items.slice(i, i + MAX_BATCH_ITEMS).map(upsertBody),
-          retry: false,
-        })
-        const r = parse(res, parseBatchUpsert)
-        total.succeeded += r.succeeded
-        total.failed += r.failed
-        total.errors.push(...r.errors)
-      }
-      span.setAttributes({ [ATTR.batchCreated]: total.succeeded, [ATTR.batchFailed]: total.failed })
-      if (total.failed > 0) {
-        const first = total.errors[0] ? `: ${upstreamText(String(total.errors[0]))}` : ''
-        throw new UpstreamError(
-          'zerodb',
-          'partial',
-          `${total.failed} of ${items.length} upserts failed${first}`,
-        )
-      }
-      return total
+  async upsertVectors(items: UpsertVectorParams[], options: RecordOptions = {}): Promise<BatchUpsertResult> {
+    const total: BatchUpsertResult = { succeeded: 0, failed: 0, errors: [] }
+    let partial: UpstreamError | undefined
+    // One `upsert-batch` request, one span: more than MAX_BATCH_ITEMS items are several of each.
+    for (let i = 0; i < items.length; i += MAX_BATCH_ITEMS) {
+      const chunk = items.slice(i, i + MAX_BATCH_ITEMS)
+      const r = await this.upsertBatch(chunk, options)
+      total.succeeded += r.result.succeeded
+      total.failed += r.result.failed
+      total.errors.push(...r.result.errors)
+      partial ??= r.partial
+    }
+    if (partial) {
+      // Recorded on the failed batch's span already (the cause says so): spans above get its status.
+      const first = total.errors[0] ? `: ${upstreamText(String(total.errors[0]))}` : ''
+      const message = `${total.failed} of ${items.length} upserts failed${first}`
+      throw new UpstreamError('zerodb', 'partial', message, undefined, { cause: partial })
+    }
+    return total
+  }
+
+  /** One `upsert-batch` call; a partial failure marks its span and is returned, not thrown. */
+  private upsertBatch(
+    chunk: UpsertVectorParams[],
+    options: RecordOptions,
+  ): Promise<{ result: BatchUpsertResult; partial?: UpstreamError }> {
+    const attrs = { collection: chunk[0]?.namespace ?? '', batchSize: chunk.length, ...options }
+    return this.traced('upsert_vectors', attrs, async (span) => {
+      const res = await this.send(span, {
+        method: 'POST',
+        path: PATHS.upsertBatch(this.project),
+        body: chunk.map(upsertBody),
+        retry: false,
+      })
+      const result = parse(res, parseBatchUpsert)
+      span.setAttributes({ [ATTR.batchCreated]: result.succeeded, [ATTR.batchFailed]: result.failed })
+      if (result.failed === 0) return { result }
+      const first = result.errors[0] ? `: ${upstreamText(String(result.errors[0]))}` : ''
+      const partial = new UpstreamError(
+        'zerodb',
+        'partial',
+        `${result.failed} of ${chunk.length} upserts failed${first}`,
+      )
+      setSpanError(partial, span)
+      return { result, partial }
     })
   }
 
   /** `null` when the vector does not exist. */
-  getVector(id: string, namespace: string): Promise<StoredVector | null> {
-    return this.traced('get_vector', { collection: namespace, id }, async (span) => {
+  getVector(id: string, namespace: string, options: RecordOptions = {}): Promise<StoredVector | null> {
+    return this.traced('get_vector', { collection: namespace, recordId: id, ...options }, async (span) => {
       const res = await this.send(
         span,
         { method: 'GET', path: PATHS.vector(this.project, id, namespace), retry: true },
         [404],
       )
-      return res.ok ? parse(res, (raw) => parseVector(raw, namespace)) : null
+      const vector = res.ok ? parse(res, (raw) => parseVector(raw, namespace)) : null
+      recordDbResponse(span, { returnedRows: vector ? 1 : 0 })
+      return vector
     })
   }
 
   /** `false` when there was nothing to delete. */
-  deleteVector(id: string, namespace: string): Promise<boolean> {
-    return this.traced('delete_vector', { collection: namespace, id }, async (span) => {
+  deleteVector(id: string, namespace: string, options: RecordOptions = {}): Promise<boolean> {
+    return this.traced('delete_vector', { collection: namespace, recordId: id, ...options }, async (span) => {
       const res = await this.send(
         span,
         { method: 'DELETE', path: PATHS.vector(this.project, id, namespace), retry: false },
@@ -177,9 +198,8 @@ export class ZeroDbClient {
 
   // ---- table rows --------------------------------------------------------------------------------
 
-  /** `span`: a CLIENT span the caller opened for this one call (the query log's step span). */
-  createRow(table: string, data: Record<string, unknown>, options: { span?: Span } = {}): Promise<Row> {
-    return this.traced('create_document', { collection: table, span: options.span }, async (span) => {
+  createRow(table: string, data: Record<string, unknown>, options: RecordOptions = {}): Promise<Row> {
+    return this.traced('create_document', { collection: table, ...options }, async (span) => {
       const res = await this.send(span, {
         method: 'POST',
         path: PATHS.rows(this.project, table),
@@ -187,26 +207,35 @@ export class ZeroDbClient {
         retry: false,
       })
       const row = parse(res, parseRow)
-      span.setAttribute(ATTR.documentId, row.id)
+      span.setAttribute(ATTR.zerodbRecordId, row.id)
+      // A row created for no corpus document (a query-log or feedback row) is itself the document.
+      if (!options.documentId && !activeDocumentId()) span.setAttribute(ATTR.documentId, row.id)
       return row
     })
   }
 
   /** `null` when the row does not exist. */
-  getRow(table: string, id: string): Promise<Row | null> {
-    return this.traced('get_document', { collection: table, id }, async (span) => {
+  getRow(table: string, id: string, options: RecordOptions = {}): Promise<Row | null> {
+    return this.traced('get_document', { collection: table, recordId: id, ...options }, async (span) => {
       const res = await this.send(
         span,
         { method: 'GET', path: PATHS.row(this.project, table, id), retry: true },
         [404],
       )
-      return res.ok ? parse(res, parseRow) : null
+      const row = res.ok ? parse(res, parseRow) : null
+      recordDbResponse(span, { returnedRows: row ? 1 : 0 })
+      return row
     })
   }
 
   /** Replaces row_data; `null` when the row does not exist. */
-  updateRow(table: string, id: string, data: Record<string, unknown>): Promise<Row | null> {
-    return this.traced('update_document', { collection: table, id }, async (span) => {
+  updateRow(
+    table: string,
+    id: string,
+    data: Record<string, unknown>,
+    options: RecordOptions = {},
+  ): Promise<Row | null> {
+    return this.traced('update_document', { collection: table, recordId: id, ...options }, async (span) => {
       const res = await this.send(
         span,
         { method: 'PUT', path: PATHS.row(this.project, table, id), body: rowBody(data), retry: false },
@@ -217,8 +246,8 @@ export class ZeroDbClient {
   }
 
   /** `false` when there was nothing to delete. */
-  deleteRow(table: string, id: string): Promise<boolean> {
-    return this.traced('delete_document', { collection: table, id }, async (span) => {
+  deleteRow(table: string, id: string, options: RecordOptions = {}): Promise<boolean> {
+    return this.traced('delete_document', { collection: table, recordId: id, ...options }, async (span) => {
       const res = await this.send(
         span,
         { method: 'DELETE', path: PATHS.row(this.project, table, id), retry: false },
@@ -237,7 +266,7 @@ export class ZeroDbClient {
         retry: true,
       })
       const result = parse(res, (raw) => parseQuery(raw, params.offset))
-      span.setAttribute(ATTR.queryResultCount, result.rows.length)
+      recordDbResponse(span, { returnedRows: result.rows.length, resultCount: result.rows.length })
       return result
     })
   }
@@ -247,7 +276,9 @@ export class ZeroDbClient {
   listTables(): Promise<string[]> {
     return this.traced('list_tables', { collection: '' }, async (span) => {
       const res = await this.send(span, { method: 'GET', path: PATHS.tables(this.project), retry: true })
-      return parse(res, parseTableNames)
+      const tables = parse(res, parseTableNames)
+      recordDbResponse(span, { returnedRows: tables.length })
+      return tables
     })
   }
 
@@ -267,42 +298,17 @@ export class ZeroDbClient {
 
   private traced<T>(
     operation: ZeroDbOperation,
-    a: { collection: string; id?: string; limit?: number; span?: Span },
+    call: ZeroDbCall,
     fn: (span: Span) => Promise<T>,
   ): Promise<T> {
-    const attributes = {
-      [ATTR.dbSystemName]: 'zerodb',
-      [ATTR.dbOperationName]: operation,
-      [ATTR.dbCollectionName]: a.collection || undefined,
-      [ATTR.documentId]: a.id,
-      [ATTR.queryLimit]: a.limit,
-    }
-    const run = async (span: Span) => {
-      try {
-        return await fn(span)
-      } catch (error: unknown) {
-        // The span's owner records the exception; this says which upstream and which HTTP status.
-        if (error instanceof UpstreamError) {
-          addSpanAttributes({ [ATTR.errorUpstream]: error.upstream, [ATTR.httpStatus]: error.status }, span)
-        }
-        throw error
-      }
-    }
-    if (a.span) {
-      const span = a.span
-      addSpanAttributes(attributes, span)
-      // Active for the call, whoever started it: traceparent and the HTTP attributes go on it.
-      return context.with(trace.setSpan(context.active(), span), () => run(span))
-    }
-    return withSpan(SPAN.zerodb(operation), { kind: SpanKind.CLIENT, attributes }, run)
+    return zerodbSpan(this.project, operation, call, fn)
   }
 
   private async send(span: Span, call: CallOptions, allow: number[] = []): Promise<CallResult> {
-    span.setAttribute(ATTR.retryCount, 0)
-    const res = await this.transport.call(call, allow, (retries) =>
-      span.setAttribute(ATTR.retryCount, retries),
-    )
+    // Resends are counted on the span by tracedFetch (`http.request.resend_count`).
+    const res = await this.transport.call(call, allow)
     span.setAttribute(ATTR.httpStatus, res.status)
+    recordDbResponse(span, { statusCode: res.status })
     return res
   }
 }

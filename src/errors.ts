@@ -13,6 +13,11 @@ export class ApiError extends HTTPException {
     super(status, { message, cause: options?.cause })
     this.name = 'ApiError'
   }
+
+  /** `error.type` when a 5xx marks a span: the code the client got. */
+  get errorType(): string {
+    return this.code
+  }
 }
 
 export type Upstream = 'zerodb' | 'openai' | 'upstash'
@@ -21,6 +26,32 @@ export type Upstream = 'zerodb' | 'openai' | 'upstash'
  * 500), so repeating it cannot help. `partial`: a batch call wrote some items and failed others.
  */
 export type UpstreamFailure = 'timeout' | 'status' | 'malformed' | 'network' | 'rejected' | 'partial'
+
+/** `error.type` per failure kind, where no HTTP status says more. */
+export const FAILURE_TYPES: Record<UpstreamFailure, string> = {
+  timeout: 'timeout',
+  status: 'http_error',
+  malformed: 'malformed_response',
+  network: 'connection_error',
+  rejected: 'rejected',
+  partial: 'partial_failure',
+}
+
+const CONNECTION_LOST = /network connection|connection (refused|reset|lost|closed)|fetch failed/i
+
+/**
+ * `error.type` from what a transport threw: a deadline, a connection that failed, or a reply that
+ * would not parse. `undefined` for anything else (the caller knows better).
+ */
+export function transportErrorType(cause: unknown): string | undefined {
+  if (!(cause instanceof Error)) return undefined
+  if (cause.name === 'TimeoutError' || cause.name === 'AbortError') return FAILURE_TYPES.timeout
+  if (cause instanceof SyntaxError || /JSONParse/.test(cause.name)) return FAILURE_TYPES.malformed
+  // fetch rejects when no connection could be made or it broke off: a TypeError in Node and the
+  // browsers, an Error saying so in workerd ("Network connection lost.").
+  if (cause.name === 'TypeError' || CONNECTION_LOST.test(cause.message)) return FAILURE_TYPES.network
+  return undefined
+}
 
 /** A call to an upstream failed; the request maps it to 502 (bad answer) or 504 (timeout). */
 export class UpstreamError extends Error {
@@ -33,6 +64,17 @@ export class UpstreamError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`${upstream}: ${message}`, options)
+  }
+
+  /**
+   * `error.type`: what failed, low-cardinality as the conventions ask (recording-errors.md): the
+   * upstream's HTTP status when it answered with one, else the kind of failure.
+   */
+  get errorType(): string {
+    if (this.status !== undefined && (this.failure === 'status' || this.failure === 'rejected')) {
+      return String(this.status)
+    }
+    return FAILURE_TYPES[this.failure]
   }
 
   get httpStatus(): 502 | 504 {

@@ -100,7 +100,9 @@ async function lockAll(
     fail(
       c.index,
       c.id,
-      r.reason === 'taken' ? new DocumentBusyError(c.id) : new CoordinationUnavailableError(`lock ${c.id}`),
+      r.reason === 'taken'
+        ? new DocumentBusyError(c.id)
+        : new CoordinationUnavailableError(`lock ${c.id}`, r.error),
     )
     return undefined
   })

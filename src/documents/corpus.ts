@@ -14,7 +14,8 @@ import { CoordinationUnavailableError } from './errors.ts'
  */
 export async function retireCachedAnswers(cache: CacheClient): Promise<void> {
   const bumped = await bumpCorpusVersion(cache)
-  if (bumped.reason === 'error') throw new CoordinationUnavailableError('invalidate cached search answers')
+  if (bumped.reason === 'error')
+    throw new CoordinationUnavailableError('invalidate cached search answers', bumped.error)
   if (bumped.reason === 'hit') trace.getActiveSpan()?.setAttribute(ATTR.corpusVersion, bumped.value)
 }
 

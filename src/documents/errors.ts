@@ -51,14 +51,17 @@ export class IdempotencyMismatchError extends ApiError {
  * version): nothing was written, and the request is safe to retry.
  */
 export class CoordinationUnavailableError extends ApiError {
-  constructor(what: string) {
+  /**
+   * `cause`: the CacheError, whose `exception` event is already on the Upstash span; the spans
+   * above see it through the cause and do not record the failure a second time.
+   */
+  constructor(what: string, cause?: unknown) {
     super(
       503,
       'coordination_unavailable',
       `Could not ${what} (Upstash); nothing was written. Please retry.`,
-      {
-        'Retry-After': '1',
-      },
+      { 'Retry-After': '1' },
+      { cause },
     )
     this.name = 'CoordinationUnavailableError'
   }

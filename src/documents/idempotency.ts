@@ -55,13 +55,17 @@ export async function startIdempotent(
   const redisKey = idempotencyKey(user, key)
   const pending: Record = { state: 'pending', fingerprint: print }
   const claimed = await cache.setNx(redisKey, pending, PENDING_TTL_SECONDS)
-  if (claimed.reason === 'error') throw new CoordinationUnavailableError('check the Idempotency-Key')
+  if (claimed.reason === 'error') {
+    throw new CoordinationUnavailableError('check the Idempotency-Key', claimed.error)
+  }
   if (claimed.reason === 'claimed') {
     note('started')
     return { reason: 'started', ticket: { redisKey, fingerprint: print } }
   }
   const existing = await cache.get<Record>(redisKey)
-  if (existing.reason === 'error') throw new CoordinationUnavailableError('check the Idempotency-Key')
+  if (existing.reason === 'error') {
+    throw new CoordinationUnavailableError('check the Idempotency-Key', existing.error)
+  }
   // Expired between the two calls: the earlier request is long over; the client may retry now.
   if (existing.reason === 'miss') throw new IdempotencyInFlightError()
   const record = existing.value

@@ -19,7 +19,8 @@ export async function withDocumentLock<T>(
 ): Promise<T> {
   const key = lockKey(documentId)
   const claimed = await cache.setNx(key, Date.now(), LOCK_TTL_SECONDS)
-  if (claimed.reason === 'error') throw new CoordinationUnavailableError(`lock document ${documentId}`)
+  if (claimed.reason === 'error')
+    throw new CoordinationUnavailableError(`lock document ${documentId}`, claimed.error)
   if (claimed.reason === 'taken') throw new DocumentBusyError(documentId)
   try {
     return await fn()

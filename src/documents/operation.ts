@@ -1,6 +1,7 @@
-import type { Span } from '@opentelemetry/api'
+import { context, type Span } from '@opentelemetry/api'
 import { ApiError } from '../errors.ts'
 import { ATTR, type DocumentOperation, SPAN } from '../telemetry/catalogue.ts'
+import { withDocumentId } from '../telemetry/db-attributes.ts'
 import { addUserContext, withSpan } from '../telemetry/helpers.ts'
 import { retireAnswersAfterWrite } from './corpus.ts'
 import type { DocumentRun } from './deps.ts'
@@ -21,11 +22,16 @@ export async function operation<T>(
   // marking it as one would make the tail sampler keep every "already exists".
   const outcome = await withSpan(SPAN.documents(op), { attributes }, async (span) => {
     addUserContext(run.user, span)
+    // The ZeroDB spans under it say which corpus document they serve (`document.id`, one meaning).
+    const id = attributes[ATTR.documentId]
+    const work = () => fn(span)
     try {
-      return { ok: true as const, value: await fn(span) }
+      const value = await (typeof id === 'string' ? context.with(withDocumentId(id), work) : work())
+      return { ok: true as const, value }
     } catch (error: unknown) {
       if (!(error instanceof ApiError) || error.status >= 500) throw error
-      span.setAttribute(ATTR.httpStatus, error.status)
+      // Its code, not an HTTP status: an INTERNAL span has none (the root carries the response's).
+      span.setAttribute(ATTR.apiErrorCode, error.code)
       return { ok: false as const, error }
     }
   })

@@ -1,9 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { SpanStatusCode, trace } from '@opentelemetry/api'
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../app.ts'
 import type { AppEnv } from '../env.ts'
 import { ApiError, UpstreamError } from '../errors.ts'
+import { withSpan } from '../telemetry/helpers.ts'
 import { memoryTracer } from '../telemetry/testing/memory-tracer.ts'
 import { TEST_ENV, testExecutionContext } from '../testing.ts'
 import { markReturned5xx, notFound, onError } from './errors.ts'
@@ -94,10 +95,36 @@ describe('the request span of a 5xx', () => {
     })
   })
 
-  it('is marked ERROR with the status as error.type when a handler returns a 5xx', async () => {
+  it('is marked ERROR with the status as error.type and no exception when a handler returns a 5xx', async () => {
     const root = await rootOf((app) => app.get('/x', (c) => c.json({ down: true }, 502)))
     expect(root.status.code).toBe(SpanStatusCode.ERROR)
     expect(root.attributes['error.type']).toBe('502')
+    expect(root.events.filter((e) => e.name === 'exception')).toEqual([])
+  })
+
+  it('says what failed upstream and does not record again an error a client span recorded', async () => {
+    const root = await rootOf((app) =>
+      app.get('/x', () =>
+        withSpan('zerodb.vector_search', { kind: SpanKind.CLIENT }, () =>
+          Promise.reject(new UpstreamError('zerodb', 'status', 'unexpected HTTP 503', 503)),
+        ),
+      ),
+    )
+    const client = memory.spans().find((s) => s.name === 'zerodb.vector_search')
+    expect(client?.events.filter((e) => e.name === 'exception')).toHaveLength(1)
+    expect(root.status.code).toBe(SpanStatusCode.ERROR)
+    expect(root.attributes).toMatchObject({ 'error.type': '503', 'wwmaa.error.upstream': 'zerodb' })
+    expect(root.events.filter((e) => e.name === 'exception')).toEqual([])
+  })
+
+  it('records an error no span below saw on the request span itself', async () => {
+    const root = await rootOf((app) =>
+      app.get('/x', () => {
+        throw new UpstreamError('openai', 'malformed', 'no choices', 200)
+      }),
+    )
+    expect(root.attributes['error.type']).toBe('malformed_response')
+    expect(root.events.filter((e) => e.name === 'exception')).toHaveLength(1)
   })
 
   it('is never marked for a 4xx', async () => {

@@ -5,8 +5,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../env.ts'
 import { ApiError, DEFAULT_CODES, UpstreamError } from '../errors.ts'
-import { ATTR } from '../telemetry/catalogue.ts'
-import { getTraceId, setSpanError } from '../telemetry/helpers.ts'
+import { getTraceId, setSpanError, setSpanFailed } from '../telemetry/helpers.ts'
 
 export interface ErrorBody {
   error: { code: string; message: string }
@@ -28,14 +27,22 @@ export function errorResponse(
 }
 
 /**
- * Marks the request span as a server failure: status ERROR, `error.type`, `error.message` and the
- * exception event. The tail sampler keeps every trace marked so, whatever the sampling ratio, so
- * the trace id a client quotes from a 5xx always leads somewhere. Never called for a 4xx: bad input
- * is the caller's fault, not an incident.
+ * Marks the request span as a server failure: status ERROR and `error.type`; the exception event
+ * (with `error.message`) only when no span below recorded this error already, so that one failure
+ * counts once. The tail sampler keeps every trace marked so, whatever the sampling ratio, so the
+ * trace id a client quotes from a 5xx always leads somewhere. Never called for a 4xx: bad input is
+ * the caller's fault, not an incident.
  */
-export function markServerError(span: Span | undefined, error: unknown, type: string): void {
+export function markServerError(span: Span | undefined, error: unknown, type?: string): void {
   if (!span) return
   setSpanError(error, span, type)
+  marked.add(span)
+}
+
+/** A 5xx with nothing thrown (a health verdict, a returned 5xx): status and `error.type`, no exception. */
+export function markServerFailure(span: Span | undefined, type: string, message?: string): void {
+  if (!span) return
+  setSpanFailed(span, type, message)
   marked.add(span)
 }
 
@@ -49,12 +56,12 @@ const marked = new WeakSet<Span>()
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const root = c.get('rootSpan')
   if (err instanceof ApiError) {
-    if (err.status >= 500) markServerError(root, err, err.code)
+    if (err.status >= 500) markServerError(root, err)
     return errorResponse(c, err.status as ContentfulStatusCode, err.code, err.message, err.headers)
   }
   if (err instanceof UpstreamError) {
-    markServerError(root, err, err.name)
-    root?.setAttribute(ATTR.errorUpstream, err.upstream)
+    // `error.type` from the failure (`timeout`, `503`, `malformed_response`…), not the class name.
+    markServerError(root, err)
     const message =
       err.failure === 'timeout'
         ? `The ${err.upstream} service did not answer in time. Please retry.`
@@ -67,7 +74,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
     if (status >= 500) markServerError(root, err, code)
     return errorResponse(c, status, code, err.message || 'Request failed')
   }
-  markServerError(root, err, err instanceof Error ? err.name : 'Error')
+  markServerError(root, err)
   console.error(`[error] ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack : String(err)}`)
   return errorResponse(
     c,
@@ -79,14 +86,15 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
 
 /**
  * The net under onError: a handler that *returns* a 5xx (no exception) marks the request span too,
- * with the status as `error.type` (the semconv fallback when there is no error class).
+ * with the status as `error.type` (the semconv fallback when there is no error class), and no
+ * exception event: nothing was thrown, and what failed below recorded its own.
  */
 export const markReturned5xx = createMiddleware<AppEnv>(async (c, next) => {
   await next()
   const status = c.res.status
   const root = c.get('rootSpan')
   if (status >= 500 && c.error === undefined && root && !marked.has(root)) {
-    markServerError(root, new Error(`HTTP ${status}`), String(status))
+    markServerFailure(root, String(status))
   }
 })
 

@@ -1,6 +1,5 @@
 import type { Span } from '@opentelemetry/api'
 import type { ChatResult } from '../clients/openai.ts'
-import { UpstreamError } from '../errors.ts'
 import { ATTR, EVENT } from '../telemetry/catalogue.ts'
 import { addSpanAttributes, setSpanError } from '../telemetry/helpers.ts'
 import { allowedLinks, LinkGuard } from './links.ts'
@@ -40,7 +39,6 @@ export function generateAnswer(
   return step('search.generate_answer', run, attributes, async (span) => {
     const messages = buildMessages(question, sources)
     const guard = new LinkGuard(allowedLinks(sources))
-    let received = false
     let streamed = ''
     const send = async (text: string) => {
       if (!text) return
@@ -49,15 +47,7 @@ export function generateAnswer(
     }
     try {
       const result: ChatResult = onDelta
-        ? await openai.chatStream(
-            messages,
-            async (delta) => {
-              if (!received) span.addEvent(EVENT.firstToken)
-              received = true
-              await send(guard.push(delta))
-            },
-            cancel,
-          )
+        ? await openai.chatStream(messages, (delta) => send(guard.push(delta)), cancel)
         : await openai.chat(messages)
       if (result.cancelled) {
         span.setAttributes({ [ATTR.streamOutcome]: 'cancelled', [ATTR.answerLinksRemoved]: guard.removed })
@@ -67,17 +57,12 @@ export function generateAnswer(
       const answer = onDelta ? streamed : guard.whole(result.text)
       span.setAttribute(ATTR.answerLinksRemoved, guard.removed)
       record(span, answer, false)
-      addSpanAttributes(
-        {
-          [ATTR.tokensUsed]: result.inputTokens + result.outputTokens,
-          [ATTR.timeToFirstTokenMs]: result.timeToFirstTokenMs,
-        },
-        span,
-      )
+      // Time to the first chunk is on the chat span (`gen_ai.response.time_to_first_chunk`).
+      addSpanAttributes({ [ATTR.tokensUsed]: result.inputTokens + result.outputTokens }, span)
       return { answer, fallback: false }
     } catch (error: unknown) {
+      // The chat span recorded the exception: this one gets status, `error.type` and the upstream.
       setSpanError(error, span)
-      if (error instanceof UpstreamError) span.setAttribute(ATTR.errorUpstream, error.upstream)
       span.addEvent(EVENT.answerFallback)
       // The model's unfinished last word, checked like the rest, goes before the fallback.
       if (onDelta) await send(guard.flush()).catch(() => undefined)

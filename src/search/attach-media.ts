@@ -27,8 +27,9 @@ export function attachMedia(run: SearchRun, sources: RankedSource[]): Promise<Me
         })
         media = extractMedia(result.rows, ids)
       } catch (error: unknown) {
+        // The ZeroDB span recorded the exception; this step says it degraded, and why.
         setSpanError(error, span)
-        span.setAttributes({ [ATTR.errorUpstream]: 'zerodb', [ATTR.mediaDegraded]: true })
+        span.setAttribute(ATTR.mediaDegraded, true)
         degraded = true
       }
     }

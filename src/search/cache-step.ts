@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api'
-import { type CacheEntry, CacheError } from '../clients/cache.ts'
-import { UpstreamError } from '../errors.ts'
+import type { CacheEntry } from '../clients/cache.ts'
 import { ATTR, EVENT } from '../telemetry/catalogue.ts'
+import { errorTypeOf } from '../telemetry/helpers.ts'
 import { audienceOf } from './audience.ts'
 import type { SearchLookup } from './lookup.ts'
 import { type SearchRun, step } from './run.ts'
@@ -85,7 +85,7 @@ export function writeCache(
 
 /** A cache (or similarity index) failure skipped the cache: noted, not an error of the request. */
 export function failOpen(span: Span, error: unknown): void {
-  const type = error instanceof UpstreamError || error instanceof CacheError ? error.failure : 'error'
+  const type = errorTypeOf(error)
   const message = error instanceof Error ? error.message : String(error)
   span.setAttribute(ATTR.cacheFailOpen, true)
   span.addEvent(EVENT.cacheFailOpen, { [ATTR.errorType]: type, [ATTR.errorMessage]: message })

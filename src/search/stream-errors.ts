@@ -1,6 +1,5 @@
 import type { Span } from '@opentelemetry/api'
 import { ApiError, DEFAULT_CODES, UpstreamError } from '../errors.ts'
-import { ATTR } from '../telemetry/catalogue.ts'
 import { setSpanError } from '../telemetry/helpers.ts'
 
 /** A streamed answer outlived REQUEST_TIMEOUT_MS: the stream ends with an `error` event. */
@@ -22,13 +21,11 @@ export interface StreamFailure {
  * trace. A bug's own message stays on the span and never reaches the client.
  */
 export function streamFailure(error: unknown, span: Span): StreamFailure {
-  if (error instanceof ApiError) {
-    setSpanError(error, span, error.code)
-    return { code: error.code, message: error.message }
-  }
+  // An upstream's failure already has its exception event on the call's span: this one gets status
+  // and `error.type` (setSpanError knows which).
+  setSpanError(error, span)
+  if (error instanceof ApiError) return { code: error.code, message: error.message }
   if (error instanceof UpstreamError) {
-    setSpanError(error, span, error.name)
-    span.setAttribute(ATTR.errorUpstream, error.upstream)
     return {
       code: DEFAULT_CODES[error.httpStatus] ?? 'upstream_error',
       message:
@@ -37,7 +34,6 @@ export function streamFailure(error: unknown, span: Span): StreamFailure {
           : `The ${error.upstream} service returned an unusable answer. Please retry.`,
     }
   }
-  setSpanError(error, span)
   console.error(`[search] stream failed: ${error instanceof Error ? error.stack : String(error)}`)
   return {
     code: 'internal_error',

@@ -8,7 +8,9 @@ function ms(span: ReadableSpan): string {
   return `${(s * 1000 + ns / 1e6).toFixed(1)}ms`
 }
 
-const startOf = (span: ReadableSpan) => span.startTime[0] * 1e9 + span.startTime[1]
+// Seconds and nanoseconds compared apart: s * 1e9 + ns is past 2^53 and rounds the nanoseconds.
+const byStart = (a: ReadableSpan, b: ReadableSpan) =>
+  a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]
 
 /** Parents before their children, siblings by start time (Workers' clock ties them often). */
 function treeOrder(spans: ReadableSpan[]): Array<{ span: ReadableSpan; depth: number }> {
@@ -21,7 +23,7 @@ function treeOrder(spans: ReadableSpan[]): Array<{ span: ReadableSpan; depth: nu
   }
   const out: Array<{ span: ReadableSpan; depth: number }> = []
   const visit = (parent: string | undefined, depth: number) => {
-    for (const span of (children.get(parent) ?? []).sort((a, b) => startOf(a) - startOf(b))) {
+    for (const span of (children.get(parent) ?? []).sort(byStart)) {
       out.push({ span, depth })
       if (depth < 32) visit(span.spanContext().spanId, depth + 1)
     }

@@ -1,15 +1,19 @@
 import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { CacheError } from '../clients/cache.ts'
+import { ApiError, UpstreamError } from '../errors.ts'
 import {
   addHttpContext,
   addSpanAttributes,
   addUserContext,
+  errorTypeOf,
   extractTraceContext,
   getSpanId,
   getTraceId,
   injectTraceContext,
   setSpanError,
+  setSpanFailed,
   traceFunction,
   withSpan,
 } from './helpers.ts'
@@ -85,6 +89,72 @@ describe('attributes', () => {
       setSpanError(new TypeError('bad'), span)
     })
     expect(memory.spans()[0]?.attributes['error.type']).toBe('TypeError')
+  })
+})
+
+describe('errors counted once', () => {
+  const exceptions = (span: ReturnType<typeof memory.spans>[number] | undefined) =>
+    span?.events.filter((e) => e.name === 'exception') ?? []
+
+  it('records the exception where the error happened and only status and error.type above it', async () => {
+    const failure = new UpstreamError('zerodb', 'status', 'unexpected HTTP 500', 500)
+    await expect(
+      withSpan('search.vector_search', () =>
+        withSpan('zerodb.vector_search', { kind: SpanKind.CLIENT }, () => Promise.reject(failure)),
+      ),
+    ).rejects.toBe(failure)
+    const [client, step] = memory.spans()
+    expect(exceptions(client)).toHaveLength(1)
+    expect(client?.attributes).toMatchObject({
+      'error.type': '500',
+      'error.message': 'zerodb: unexpected HTTP 500',
+      'service.peer.name': 'zerodb',
+    })
+    expect(exceptions(step)).toHaveLength(0)
+    expect(step?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'zerodb call failed: 500' })
+    expect(step?.attributes).toMatchObject({ 'error.type': '500', 'wwmaa.error.upstream': 'zerodb' })
+    expect(step?.attributes['error.message']).toBeUndefined()
+    expect(step?.attributes['service.peer.name']).toBeUndefined()
+  })
+
+  it('does not record an error again when a wrapper names it as its cause', async () => {
+    const cause = new UpstreamError('openai', 'timeout', 'no answer within 400 ms')
+    await expect(
+      withSpan('documents.create', async () => {
+        await withSpan('embeddings m', { kind: SpanKind.CLIENT }, () => Promise.reject(cause)).catch(() => {
+          throw new Error('embedding failed', { cause })
+        })
+      }),
+    ).rejects.toThrow('embedding failed')
+    const [client, parent] = memory.spans()
+    expect(exceptions(client)).toHaveLength(1)
+    expect(client?.attributes['error.type']).toBe('timeout')
+    expect(exceptions(parent)).toHaveLength(0)
+    expect(parent?.status.code).toBe(SpanStatusCode.ERROR)
+  })
+
+  it('names what failed: timeout, status, malformed reply, connection', () => {
+    expect(errorTypeOf(new UpstreamError('zerodb', 'timeout', 'x'))).toBe('timeout')
+    expect(errorTypeOf(new UpstreamError('openai', 'status', 'x', 503))).toBe('503')
+    expect(errorTypeOf(new UpstreamError('zerodb', 'rejected', 'x', 500))).toBe('500')
+    expect(errorTypeOf(new UpstreamError('openai', 'malformed', 'x', 200))).toBe('malformed_response')
+    expect(errorTypeOf(new UpstreamError('zerodb', 'network', 'x'))).toBe('connection_error')
+    expect(errorTypeOf(new CacheError('get', 'error', 'x', { cause: new TypeError('fetch failed') }))).toBe(
+      'connection_error',
+    )
+    expect(errorTypeOf(new CacheError('get', 'timeout', 'x'))).toBe('timeout')
+    expect(errorTypeOf(new ApiError(503, 'coordination_unavailable', 'x'))).toBe('coordination_unavailable')
+    expect(errorTypeOf(new RangeError('bug'))).toBe('RangeError')
+  })
+
+  it('marks a failure with nothing thrown without an exception event', async () => {
+    await withSpan('request', async (span) => {
+      setSpanFailed(span, '502')
+    })
+    const [span] = memory.spans()
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR)
+    expect(span?.attributes['error.type']).toBe('502')
+    expect(exceptions(span)).toHaveLength(0)
   })
 })
 

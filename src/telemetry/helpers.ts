@@ -6,10 +6,10 @@ import {
   propagation,
   type Span,
   SpanKind,
-  SpanStatusCode,
   trace,
 } from '@opentelemetry/api'
 import { ATTR } from './catalogue.ts'
+import { setSpanError } from './span-errors.ts'
 
 // otel-cf-workers stamps its own scope on every span whatever name is asked for; one tracer is enough.
 // Taken once: the API hands out a ProxyTracer that finds the provider instrument() registers on its
@@ -24,8 +24,9 @@ export interface SpanOptions {
 }
 
 /**
- * Runs `fn` inside an active child span; ends it however `fn` ends, and marks it as an error (with
- * the exception event and stack) when `fn` throws.
+ * Runs `fn` inside an active child span; ends it however `fn` ends, and marks it as an error when
+ * `fn` throws: with the exception event and stack if the error happened here, status and
+ * `error.type` only if a span below already recorded it.
  */
 export function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T>
 export function withSpan<T>(name: string, fn: (span: Span) => Promise<T>): Promise<T>
@@ -98,14 +99,8 @@ export function addSpanAttributes(values: Record<string, unknown>, span = trace.
   span?.setAttributes(toAttributes(values))
 }
 
-/** Status ERROR, `error.type`, `error.message`, and an exception event with the stack. */
-export function setSpanError(error: unknown, span = trace.getActiveSpan(), type?: string): void {
-  if (!span) return
-  const err = error instanceof Error ? error : new Error(String(error))
-  span.recordException(err)
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err.message })
-  span.setAttributes({ [ATTR.errorType]: type ?? err.name, [ATTR.errorMessage]: err.message })
-}
+// Errors are recorded once per trace (span-errors.ts); the spec names setSpanError among these helpers.
+export { errorTypeOf, setSpanError, setSpanFailed } from './span-errors.ts'
 
 const INVALID_TRACE = '00000000000000000000000000000000'
 

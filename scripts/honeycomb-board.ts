@@ -7,12 +7,16 @@
  * columns, queries), "Manage Triggers" and "Manage Public Boards". Run it after the dataset has
  * received real traffic: Honeycomb rejects queries on columns it has never seen, so the script
  * first lists the columns the queries need and stops, naming them, when any is missing
- * (`--allow-missing` goes ahead anyway). Re-running updates derived columns and triggers in place
- * (matched by alias and name) and creates a new board.
+ * (`--allow-missing` goes ahead anyway). A renamed key (src/telemetry/catalogue-renames.ts) counts
+ * as present when either its old or its new name is, and the script then creates the other name as
+ * a column, so the derived columns that read both (`COALESCE($new, $old)`) can be created before
+ * the rename ships or after old data aged out. Re-running updates derived columns and triggers in
+ * place (matched by alias and name) and creates a new board.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { columnPairs, type Rename } from '../src/telemetry/catalogue-renames.ts'
 import { type DerivedColumn, type HoneycombApi, honeycombApi, type Trigger } from './honeycomb/api.ts'
 
 export const DIR = 'docs/honeycomb'
@@ -78,6 +82,8 @@ export class MissingColumnsError extends Error {
 export interface BoardResult {
   boardId: string
   missingColumns: string[]
+  /** The other half of a renamed key, created so a `COALESCE` over both names validates. */
+  preparedColumns: string[]
   derivedColumns: Record<string, 'created' | 'updated' | 'unchanged'>
   triggers: Record<string, 'created' | 'updated'>
 }
@@ -94,13 +100,18 @@ export async function createBoard(options: {
   const triggers = readJson<TriggerFile[]>('triggers.json')
   const queries = board.panels.map((p) => readJson<QueryFile>(p.query))
 
-  const missingColumns = await missing(
+  const { missing: missingColumns, prepare } = await columnsNeeded(
     api,
     [...queries.map((q) => q.query), ...triggers.map(triggerQuery)],
     derived,
   )
   if (missingColumns.length > 0 && !options.allowMissing) throw new MissingColumnsError(missingColumns)
 
+  const preparedColumns: string[] = []
+  for (const column of prepare) {
+    await api.createColumn(column)
+    preparedColumns.push(column.key_name)
+  }
   const derivedColumns: BoardResult['derivedColumns'] = {}
   for (const column of derived) derivedColumns[column.alias] = await upsertDerived(api, column)
 
@@ -132,17 +143,50 @@ export async function createBoard(options: {
     type: board.type,
     panels,
   })
-  return { boardId, missingColumns, derivedColumns, triggers: triggerResults }
+  return { boardId, missingColumns, preparedColumns, derivedColumns, triggers: triggerResults }
 }
 
-/** Columns the queries name that the dataset lacks; derived columns are created by this script. */
-async function missing(api: HoneycombApi, queries: QuerySpec[], derived: DerivedColumn[]): Promise<string[]> {
+/** The real columns a derived column's expression reads. */
+export function expressionColumns(expression: string): string[] {
+  return [...expression.matchAll(/\$([\w.]+)/g)].flatMap((m) => (m[1] ? [m[1]] : []))
+}
+
+interface NewColumn {
+  key_name: string
+  type: string
+  description: string
+}
+
+/**
+ * Columns the queries name that the dataset lacks (derived columns are created by this script),
+ * and the missing halves of renamed keys whose other half the dataset has.
+ */
+async function columnsNeeded(api: HoneycombApi, queries: QuerySpec[], derived: DerivedColumn[]) {
   const have = new Set((await api.columns()).map((c) => c.key_name))
   const aliases = new Set(derived.map((d) => d.alias))
   const needed = new Set(queries.flatMap(queryColumns))
-  // A derived column's expression names real columns too.
-  for (const d of derived) for (const m of d.expression.matchAll(/\$([\w.]+)/g)) if (m[1]) needed.add(m[1])
-  return [...needed].filter((c) => !aliases.has(c) && !have.has(c)).sort()
+  for (const d of derived) for (const c of expressionColumns(d.expression)) needed.add(c)
+  const pairOf = new Map<string, Rename & { to: string }>()
+  for (const r of columnPairs()) {
+    pairOf.set(r.from, r)
+    pairOf.set(r.to, r)
+  }
+  const missing: string[] = []
+  const prepare = new Map<string, NewColumn>()
+  for (const column of needed) {
+    if (aliases.has(column) || have.has(column)) continue
+    const pair = pairOf.get(column)
+    const other = pair && (pair.to === column ? pair.from : pair.to)
+    if (!pair || !other || !have.has(other)) {
+      missing.push(column)
+      continue
+    }
+    const type = (column === pair.from ? (pair.fromType ?? pair.type) : pair.type) ?? 'string'
+    const description =
+      column === pair.to ? `Replaces ${pair.from} (issue 23).` : `Old name of ${pair.to}, before issue 23.`
+    prepare.set(column, { key_name: column, type, description })
+  }
+  return { missing: missing.sort(), prepare: [...prepare.values()] }
 }
 
 /** An existing derived column is brought up to date, never silently kept as it was. */
@@ -181,6 +225,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (result.missingColumns.length > 0) {
       console.warn(`Columns not yet in the dataset: ${result.missingColumns.join(', ')}`)
     }
+    for (const column of result.preparedColumns) console.log(`column ${column}: created (renamed key)`)
     for (const [alias, outcome] of Object.entries(result.derivedColumns))
       console.log(`derived column ${alias}: ${outcome}`)
     for (const [name, outcome] of Object.entries(result.triggers))

@@ -1,11 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
-  createBoard,
-  MissingColumnsError,
+  expressionColumns,
   type QuerySpec,
   queryColumns,
   readJson,
@@ -13,6 +11,7 @@ import {
   triggerQuery,
 } from '../scripts/honeycomb-board.ts'
 import { ATTR } from '../src/telemetry/catalogue.ts'
+import { DIR, derived, files, known, pairs } from './honeycomb-support.ts'
 
 // The parts of Honeycomb's query specification the starter queries use.
 const CALC_OPS = [
@@ -81,13 +80,11 @@ const queryFile = z
   .object({ name: z.string().min(1), description: z.string().min(1), query: querySpec })
   .strict()
 
-const DIR = 'docs/honeycomb'
-const files = readdirSync(join(DIR, 'queries')).filter((f) => f.endsWith('.json'))
-const derived = JSON.parse(readFileSync(join(DIR, 'derived-columns.json'), 'utf8')) as Array<{
-  alias: string
-}>
-const HONEYCOMB_COLUMNS = ['name', 'duration_ms', 'error', 'trace.trace_id', 'trace.parent_id', 'span.kind']
-const known = new Set<string>([...Object.values(ATTR), ...derived.map((d) => d.alias), ...HONEYCOMB_COLUMNS])
+const renamed = new Set(pairs.flatMap((r) => [r.from, r.to]))
+const allQueries = (): Array<[string, QuerySpec]> => [
+  ...files.map((f): [string, QuerySpec] => [f, readJson<{ query: QuerySpec }>(`queries/${f}`).query]),
+  ...readJson<TriggerFile[]>('triggers.json').map((t): [string, QuerySpec] => [t.name, triggerQuery(t)]),
+]
 
 describe('Honeycomb starter queries', () => {
   it('ships the starter queries, the two search SLO queries among them', () => {
@@ -98,9 +95,40 @@ describe('Honeycomb starter queries', () => {
       'search-latency-p95.json',
       'slowest-traces.json',
       'step-latency.json',
+      'time-to-first-chunk.json',
       'tokens-by-model.json',
       'upstream-error-rate.json',
     ])
+  })
+
+  it('reads every renamed key through a derived column, never by one of its names alone', () => {
+    // A query on the new name is blind to the events before the deploy; one on the old name is
+    // blind after it. Only a derived column reading both has no blind window.
+    for (const [name, query] of allQueries()) {
+      for (const column of queryColumns(query)) expect(renamed, `${name}: ${column}`).not.toContain(column)
+    }
+  })
+
+  it('derives each renamed column from the new name, else the old one, in the old unit', () => {
+    const problems: string[] = []
+    for (const { alias, expression } of derived) {
+      for (const column of expressionColumns(expression)) {
+        const pair = pairs.find((r) => r.from === column || r.to === column)
+        if (!pair) {
+          if (!known.has(column)) problems.push(`${alias}: ${column} is not a column the Worker emits`)
+          continue
+        }
+        const fresh = pair.scale ? `MUL($${pair.to}, ${pair.scale})` : `$${pair.to}`
+        if (!expression.includes(`COALESCE(${fresh}, $${pair.from})`)) {
+          problems.push(`${alias}: reads ${column} but not as COALESCE(${fresh}, $${pair.from})`)
+        }
+        if (!pair.type) problems.push(`${alias}: ${pair.to} has no Honeycomb type in catalogue-renames.ts`)
+      }
+    }
+    expect(problems).toEqual([])
+    // The board's renamed inputs, unit conversion included, are among them.
+    const ttft = derived.find((d) => d.alias === 'ttft_ms')?.expression
+    expect(ttft).toBe(`COALESCE(MUL($${ATTR.genAiTimeToFirstChunk}, 1000), $time_to_first_token_ms)`)
   })
 
   it('looks at requests on the service server span, never only at trace roots', () => {
@@ -140,10 +168,14 @@ describe('Honeycomb starter queries', () => {
 
   it('breaks the share of answers rated down by model, cached and top source type', () => {
     const { query } = readJson<{ query: QuerySpec }>('queries/feedback-rated-down.json')
-    expect(query.breakdowns).toEqual([ATTR.searchModel, ATTR.searchCached, ATTR.searchTopSourceType])
+    expect(query.breakdowns).toEqual(['rated_model', 'rated_cached', 'rated_top_source_type'])
+    const reads = (alias: string) =>
+      expressionColumns(derived.find((d) => d.alias === alias)?.expression ?? '')
+    expect(reads('rated_model')).toEqual([ATTR.searchModel, 'search.model'])
+    expect(reads('rated_cached')).toEqual([ATTR.searchCached, 'search.cached'])
+    expect(reads('rated_top_source_type')).toEqual([ATTR.searchTopSourceType, 'search.top_source_type'])
     expect(query.calculations).toContainEqual({ op: 'AVG', column: 'rated_down' })
-    const column = derived.find((d) => d.alias === 'rated_down') as { expression?: string } | undefined
-    expect(column?.expression).toContain(`$${ATTR.feedbackRating}`)
+    expect(reads('rated_down')).toEqual([ATTR.feedbackRating, 'feedback.rating'])
   })
 
   it('has a board whose panels all point at shipped queries', () => {
@@ -151,140 +183,5 @@ describe('Honeycomb starter queries', () => {
       panels: Array<{ query: string }>
     }
     expect(board.panels.map((p) => p.query.replace('queries/', '')).sort()).toEqual(files.sort())
-  })
-})
-
-/**
- * A fake of the Honeycomb API endpoints the script calls, with state: columns the dataset has,
- * derived columns and triggers that exist, and every request it received.
- */
-function fakeHoneycomb(state: {
-  columns: string[]
-  derived: Array<{ id: string; alias: string; expression: string; description: string }>
-  triggers: Array<{ id: string; name: string }>
-}) {
-  const received: Array<{
-    method: string
-    url: string
-    key: string | undefined
-    body: Record<string, unknown>
-  }> = []
-  let next = 0
-  const server = createServer((req, res) => {
-    let raw = ''
-    req.on('data', (d) => {
-      raw += d
-    })
-    req.on('end', () => {
-      const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}
-      const url = req.url ?? ''
-      received.push({ method: req.method ?? '', url, key: req.headers['x-honeycomb-team'] as string, body })
-      const send = (status: number, payload: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' })
-        res.end(JSON.stringify(payload))
-      }
-      const alias = /^\/1\/derived_columns\/[^/?]+\?alias=(.+)$/.exec(url)?.[1]
-      if (req.method === 'GET' && url.startsWith('/1/columns/')) {
-        return send(
-          200,
-          state.columns.map((key_name) => ({ key_name })),
-        )
-      }
-      if (req.method === 'GET' && alias) {
-        const found = state.derived.find((d) => d.alias === decodeURIComponent(alias))
-        return found ? send(200, found) : send(404, { error: 'not found' })
-      }
-      if (req.method === 'GET' && url.startsWith('/1/triggers/')) return send(200, state.triggers)
-      next += 1
-      send(req.method === 'POST' ? 201 : 200, { id: `id-${next}`, ...body })
-    })
-  })
-  return {
-    received,
-    async start() {
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-      const address = server.address()
-      return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-    },
-    stop: () => new Promise<void>((r) => server.close(() => r())),
-  }
-}
-
-const ALL_COLUMNS = [...known].filter((c) => !derived.some((d) => d.alias === c))
-
-describe('honeycomb-board script', () => {
-  let fake: ReturnType<typeof fakeHoneycomb>
-  let url = ''
-  const stale = { id: 'dc-1', alias: 'is_error', expression: 'IF($error, 2, 0)', description: 'old' }
-  beforeAll(async () => {
-    fake = fakeHoneycomb({
-      columns: ALL_COLUMNS,
-      derived: [stale],
-      triggers: [{ id: 'tr-9', name: 'Search error rate above 2 %' }],
-    })
-    url = await fake.start()
-  })
-  afterAll(() => fake.stop())
-
-  it('creates columns, queries, annotations, triggers and a board; updates what exists', async () => {
-    const result = await createBoard({ apiUrl: url, apiKey: 'hc-config-key', dataset: 'wwmaa-backend' })
-    const { received } = fake
-    expect(received.every((r) => r.key === 'hc-config-key')).toBe(true)
-    expect(result.missingColumns).toEqual([])
-
-    // The stale derived column is updated in place, the others are created.
-    expect(result.derivedColumns).toEqual({
-      is_error: 'updated',
-      upstream: 'created',
-      cache_hit_num: 'created',
-      rated_down: 'created',
-    })
-    const put = received.find((r) => r.method === 'PUT' && r.url === '/1/derived_columns/wwmaa-backend/dc-1')
-    expect(put?.body).toMatchObject({ alias: 'is_error', expression: 'IF($error, 1, 0)' })
-
-    expect(received.filter((r) => r.method === 'POST' && r.url === '/1/queries/wwmaa-backend')).toHaveLength(
-      files.length,
-    )
-    // One trigger exists by name (updated), the other is new; both carry threshold and recipients.
-    expect(result.triggers).toEqual({
-      'Search p95 latency above 3 s': 'created',
-      'Search error rate above 2 %': 'updated',
-    })
-    const created = received.find((r) => r.method === 'POST' && r.url === '/1/triggers/wwmaa-backend')
-    expect(created?.body).toMatchObject({
-      name: 'Search p95 latency above 3 s',
-      threshold: { op: '>', value: 3000 },
-      frequency: 300,
-      recipients: [{ type: 'email', target: 'oncall@example.org' }],
-      query: { calculations: [{ op: 'P95', column: 'duration_ms' }], time_range: 900 },
-    })
-    expect(received.some((r) => r.method === 'PUT' && r.url === '/1/triggers/wwmaa-backend/tr-9')).toBe(true)
-
-    const board = received.at(-1)
-    expect(board?.url).toBe('/1/boards')
-    expect(result.boardId).toMatch(/^id-\d+$/)
-    const panels = board?.body.panels as Array<{
-      query_panel: { query_id: string; query_annotation_id: string }
-    }>
-    expect(panels).toHaveLength(files.length)
-  })
-
-  it('stops before creating anything and names the columns the dataset has not received', async () => {
-    const empty = fakeHoneycomb({ columns: ['name', 'duration_ms'], derived: [], triggers: [] })
-    const emptyUrl = await empty.start()
-    try {
-      const error = await createBoard({ apiUrl: emptyUrl, apiKey: 'k', dataset: 'fresh' }).catch(
-        (e: unknown) => e,
-      )
-      expect(error).toBeInstanceOf(MissingColumnsError)
-      const missing = (error as MissingColumnsError).missing
-      expect(missing).toContain('http.route')
-      expect(missing).toContain('span.kind')
-      expect(missing).not.toContain('duration_ms')
-      expect(missing).not.toContain('is_error')
-      expect(empty.received.every((r) => r.method === 'GET')).toBe(true)
-    } finally {
-      await empty.stop()
-    }
   })
 })

@@ -4,6 +4,7 @@ import type { FlatSpan } from '../local/servers/otlp-receiver.ts'
 import { GUIDE, guideSection, renderCatalogue } from '../scripts/tracing-catalogue.ts'
 import { ATTR, EVENT } from '../src/telemetry/catalogue.ts'
 import { placementOf } from '../src/telemetry/catalogue-placement.ts'
+import { RENAMES } from '../src/telemetry/catalogue-renames.ts'
 import { type Harness, startHarness } from './harness.ts'
 import { freshQuery, traceWith } from './search-support.ts'
 
@@ -11,6 +12,20 @@ describe('the tracing guide', () => {
   it('carries the span catalogue exactly as generated from the catalogue module', () => {
     const section = guideSection(readFileSync(GUIDE, 'utf8'))
     expect(section, 'run `npm run docs:catalogue`').toBe(renderCatalogue())
+  })
+
+  it('states the semantic conventions version installed, and maps each renamed key to its new name', () => {
+    const guide = readFileSync(GUIDE, 'utf8')
+    const { version } = JSON.parse(
+      readFileSync('node_modules/@opentelemetry/semantic-conventions/package.json', 'utf8'),
+    ) as { version: string }
+    expect(guide).toContain(`pinned at ${version}`)
+    for (const r of RENAMES) {
+      const row = `| \`${r.from}\` | ${r.to ? `\`${r.to}\`` : 'dropped'} |`
+      expect(guide, r.from).toContain(row)
+    }
+    expect(guide).toContain('| `time_to_first_token_ms` | `gen_ai.response.time_to_first_chunk` |')
+    expect(guide).toMatch(/`zerodb\.\{operation\}` span names/)
   })
 })
 

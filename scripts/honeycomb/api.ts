@@ -59,6 +59,9 @@ export function honeycombApi(options: HoneycombApiOptions) {
   return {
     /** Every column the dataset has received (Manage Queries and Columns). */
     columns: async () => (await call<Column[]>('list columns', 'GET', `/1/columns/${dataset}`)).json,
+    /** Declares a column before any event carries it (Manage Queries and Columns). */
+    createColumn: (column: { key_name: string; type: string; description: string }) =>
+      call<Column>(`create column ${column.key_name}`, 'POST', `/1/columns/${dataset}`, column),
     /** The derived column with this alias, or undefined (404). */
     derivedColumn: async (alias: string) => {
       const path = `/1/derived_columns/${dataset}?alias=${encodeURIComponent(alias)}`

@@ -12,6 +12,8 @@ interface Health {
     service_name: string
     exporter_type: string
     sampler: string | null
+    semconv?: { http: string; database: string }
+    warnings?: string[]
     error?: string
   }
   config: { ok: boolean; problems?: string[] }
@@ -46,6 +48,7 @@ describe('GET /health', () => {
         exporter_type: 'http',
         sampler: 'parentbased_always_on',
         sampler_ratio: 1,
+        semconv: { http: 'dup', database: 'dup' },
       },
       config: { ok: true },
       exposure: {
@@ -53,6 +56,20 @@ describe('GET /health', () => {
         ip_hash: { key: 'derived from JWT_SECRET' },
       },
     })
+  })
+
+  it('keeps tracing on for OTEL_SEMCONV_STABILITY_OPT_IN=http,http/dup and shows ignored entries', async () => {
+    const { res, body } = await health({
+      ...TEST_ENV,
+      OTEL_EXPORTER_TYPE: 'http',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://api.honeycomb.io',
+      OTEL_SEMCONV_STABILITY_OPT_IN: 'http,http/dup,databse',
+    })
+    expect(res.status).toBe(200)
+    expect(body.status).toBe('healthy')
+    expect(body.tracing).toMatchObject({ enabled: true, semconv: { http: 'dup', database: 'dup' } })
+    expect(body.tracing.error).toBeUndefined()
+    expect(body.tracing.warnings).toEqual([expect.stringContaining('"databse"')])
   })
 
   it('says what is wrong with tracing and keeps answering', async () => {

@@ -4,7 +4,7 @@ import type { ConfigState } from '../config.ts'
 import type { AppEnv } from '../env.ts'
 import { type DeepHealth, deepHealth } from '../health/deep.ts'
 import { ExposureSchema, exposureReport } from '../health/exposure.ts'
-import { markServerError } from '../middleware/errors.ts'
+import { markServerFailure } from '../middleware/errors.ts'
 import { defaultHook } from '../middleware/validation.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
@@ -30,6 +30,14 @@ const HealthSchema = z
       exporter_type: z.string(),
       sampler: z.string().nullable(),
       sampler_ratio: z.number().nullable(),
+      semconv: z
+        .object({ http: z.enum(['dup', 'new']), database: z.enum(['dup', 'new']) })
+        .optional()
+        .openapi({ description: 'OTEL_SEMCONV_STABILITY_OPT_IN per domain: `dup` = old and new names' }),
+      warnings: z
+        .array(z.string())
+        .optional()
+        .openapi({ description: 'Settings ignored without turning tracing off (unknown opt-in entries)' }),
       error: z.string().optional(),
     }),
     config: z.object({ ok: z.boolean(), problems: z.array(z.string()).optional() }),
@@ -94,7 +102,7 @@ export const health = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(route, as
         .map(([name]) => name)
     : []
   const reason = down.length > 0 ? `required dependency down: ${down.join(', ')}` : 'configuration invalid'
-  markServerError(c.get('rootSpan'), new Error(reason), 'health_unhealthy')
+  markServerFailure(c.get('rootSpan'), 'health_unhealthy', reason)
   return c.json(body, 503)
 })
 
@@ -118,6 +126,8 @@ function report(c: Context<AppEnv>, tracing: ReturnType<typeof telemetryState>, 
           exporter_type: tracing.config.exporterType,
           sampler: tracing.config.enabled ? tracing.config.sampler : null,
           sampler_ratio: tracing.config.enabled ? tracing.config.samplerRatio : null,
+          semconv: tracing.config.semconv,
+          ...(tracing.config.warnings.length > 0 ? { warnings: tracing.config.warnings } : {}),
         }
       : {
           enabled: false,

@@ -15,15 +15,28 @@ import {
 
 export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   serviceName: 'Resource: the service (`OTEL_SERVICE_NAME`, default `wwmaa-backend`).',
-  serviceVersion: 'Resource: the version from package.json.',
+  serviceVersion:
+    'Resource: the deployed Worker version (`CF_VERSION_METADATA` tag, else its id) when that binding exists, else the version in package.json.',
   serviceNamespace: 'Resource: always `wwmaa`.',
   deploymentEnvironmentName: 'Resource: `development`, `staging` or `production`.',
   deploymentEnvironment: 'Resource: the same, under the older semconv name.',
+  faasName:
+    'Resource: the Worker’s name (`wwmaa-edge-search`, `-staging` or `-production` after it, as wrangler.toml names them).',
+  cloudProvider: 'Resource: always `cloudflare` (with `cloud.platform` `cloudflare.workers`).',
   httpRoute: 'Root span: the matched Hono route (`/api/search/query`), absent for unmatched paths.',
   httpMethod: 'Root span and client spans: the request method.',
   httpStatus: 'Root span and client spans: the response status (of the last attempt).',
   urlPath: 'Root span: the raw path.',
   userAgent: 'Root span: the caller’s User-Agent.',
+  urlScheme: 'Root span: `https` (`http` under `wrangler dev`), without the colon.',
+  urlQuery:
+    'Root span: the query string without its `?`; only when query text may be recorded (`OTEL_RECORD_QUERY_TEXT`).',
+  httpRequestBodySize: 'Root span: the request’s Content-Length, a number (absent without the header).',
+  httpResponseBodySize: 'Root span: the response’s Content-Length, a number (absent for streamed responses).',
+  clientAddress:
+    'Root span: the caller (`cf-connecting-ip`); in production its keyed hash (`IP_HASH_SECRET`), never the address.',
+  geoCountryIsoCode: 'Root span: the caller’s country as Cloudflare geolocates it (`cf-ipcountry`).',
+  cfColo: 'Root span: the Cloudflare data centre that served the request (end of `cf-ray`).',
   legacyHttpMethod:
     'Root span, old name of `http.request.method` (`OTEL_SEMCONV_STABILITY_OPT_IN=http/dup`).',
   legacyHttpUrl:
@@ -32,12 +45,22 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   legacyHttpUserAgent: 'Root span, old name of `user_agent.original` (`http/dup`).',
   urlFull: 'Client spans: the URL called, without query string or credentials.',
   serverAddress: 'Client spans: the upstream host.',
+  serverPort:
+    'Client spans: the upstream port; root span: the port the Worker was reached on (from the URL, else 443/80 by scheme).',
+  httpResendCount:
+    'Client spans: times the call was sent again (retries inside one logical call); absent when sent once.',
   userId: 'Root and every `search.*`/`documents.*`/`feedback.*` span: JWT `sub`, or `anonymous`.',
   userRole: 'Root and every `search.*`/`documents.*`/`feedback.*` span: JWT `role`, or `anonymous`.',
-  errorType: 'Failed span: the error class (`UpstreamError`, `CacheError`, …).',
+  errorType:
+    'Failed span and the spans above it: what failed, low-cardinality (`timeout`, the upstream HTTP status such as `500`, `malformed_response`, `connection_error`, or our API error code).',
   errorMessage: 'Failed span: the error message (scrubbed of secrets).',
   exceptionMessage: 'On the `exception` event of a failed span, with `exception.stacktrace`.',
-  errorUpstream: 'Failed span: which upstream failed (`zerodb`, `openai`, `upstash`).',
+  errorUpstream:
+    'Step spans and the root above a failed call: which upstream failed (`zerodb`, `openai`, `upstash`). Was `error.upstream`.',
+  servicePeerName:
+    'Failed client span: the upstream it called (`zerodb`, `openai`, `upstash`). Was `error.upstream`.',
+  apiErrorCode:
+    '`documents.*` refused as expected (404, 409, 422): the API error code (`not_found`, `document_exists`…). Was `http.response.status_code` on that INTERNAL span.',
   step: 'Every `search.*` step span: its position 1–11 in the pipeline.',
   queryLength: '`search.normalize`: characters in the raw query.',
   normalizedQueryLength: '`search.normalize`: characters after normalizing.',
@@ -48,7 +71,6 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   rateLimitKeyType: '`search.rate_limit` / `feedback.rate_limit`: `user` or `ip`.',
   cacheHit:
     '`search.cache_check` (same question) and `search.similar_cache.lookup` (a reworded one): whether the answer came from the cache.',
-  cacheHitSemconv: '`redis.get`: whether the key existed.',
   embeddingDimensions: '`search.generate_embedding`: length of the query vector.',
   embeddingDimension: '`search.vector_search`: length of the vector searched with.',
   embeddingCacheHit: '`search.generate_embedding`: whether the query vector came from the cache.',
@@ -61,9 +83,7 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   answerLength: '`search.generate_answer`: characters in the answer.',
   answerFallback:
     '`search.generate_answer`: true when the model failed and the sources-only answer was served.',
-  timeToFirstTokenMs: '`search.generate_answer` (streamed): milliseconds until the first token.',
-  stream:
-    '`search.generate_answer`: whether the answer was streamed; `true` on a streamed `search.respond` and `chat {model}`.',
+  stream: '`search.generate_answer`: whether the answer was streamed; `true` on a streamed `search.respond`.',
   sourcesCount: '`search.build_sources`: sources kept.',
   droppedCount: '`search.build_sources`: hits dropped (below `SEARCH_MIN_SCORE` or duplicates).',
   minScore: '`search.build_sources`: the threshold applied.',
@@ -94,14 +114,26 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
     '`search.build_sources`: hits of source types the caller’s audience may not see (`SEARCH_PUBLIC_SOURCE_TYPES`), removed before top_k is taken.',
   answerLinksRemoved:
     '`search.generate_answer`: links in the model’s text that no retrieved source holds, replaced by `[link removed]`.',
-  dbSystemName: 'Client spans: `zerodb` or `redis`.',
-  dbOperationName: 'Client spans: the operation (`vector_search`, `GET`, …).',
-  dbCollectionName: 'ZeroDB spans: namespace or table.',
-  documentId: 'ZeroDB and `documents.*` spans: the document, vector or row id.',
+  dbSystemName: "DB client spans: `zerodb` (a custom value: not in the conventions' list) or `redis`.",
+  dbOperationName:
+    'DB client spans: the ZeroDB operation (`vector_search`, …) or the Redis command sent (`GET`, `EVAL`, `PIPELINE`, …).',
+  dbCollectionName: 'ZeroDB spans: the vector namespace or table.',
+  dbNamespace: 'DB client spans: the ZeroDB project id; the Redis database index (`0` on Upstash).',
+  dbResponseStatusCode:
+    "DB client spans: ZeroDB's HTTP status as a string; a Redis error prefix (`ERR`, `WRONGTYPE`, …) on failure.",
+  dbResponseReturnedRows: 'ZeroDB reads: rows or vectors returned.',
+  dbSystem: "ZeroDB spans (the spec's name; `database/dup` only): `zerodb`.",
+  dbOperation:
+    "ZeroDB spans (the spec's name; `database/dup` only): create, read, query, upsert, update, delete, list.",
+  dbCollection: "ZeroDB spans (the spec's name; `database/dup` only): the vector namespace or table.",
+  documentId:
+    'ZeroDB and `documents.*` spans: the document the operation concerns: the corpus document (the documents API id), else the ZeroDB row it creates or reads (a query-log or feedback row).',
+  zerodbRecordId:
+    'ZeroDB spans: the row or vector id the operation addresses (a passage vector is `{document.id}#{n}`).',
   queryLimit: 'ZeroDB reads and `feedback.list`: the limit asked for.',
   queryResultCount: 'ZeroDB reads and `feedback.list`: rows or vectors returned.',
-  retryCount: 'ZeroDB reads: retries made (each one an `http.retry` event on the span).',
-  dbBatchSize: '`redis.pipeline` / `redis.search_lookup`: commands in the one round trip.',
+  dbBatchSize:
+    'DB client spans of real batches only (2 or more): Redis pipeline commands, ZeroDB `upsert_vectors` items.',
   genAiOperationName: 'OpenAI spans: `embeddings` or `chat`.',
   genAiProviderName: 'OpenAI spans: `openai`.',
   genAiRequestModel: 'OpenAI spans: the model asked for.',
@@ -109,6 +141,11 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   genAiInputTokens: 'OpenAI spans: prompt tokens.',
   genAiOutputTokens: 'OpenAI chat spans: completion tokens.',
   genAiFinishReasons: 'OpenAI chat spans: why generation stopped.',
+  genAiRequestStream: '`chat {model}`: whether the answer was asked for as a stream. Was `stream`.',
+  genAiResponseId: '`chat {model}`: the completion id (`chatcmpl-…`).',
+  genAiTimeToFirstChunk:
+    '`chat {model}` (streamed): seconds from the request to the first chunk with content. Was `time_to_first_token_ms` (milliseconds).',
+  genAiEmbeddingsDimensionCount: '`embeddings {model}`: dimensions asked for per vector.',
   passageCount: '`documents.*`: passages (vectors) written for the document.',
   embeddingTokens: '`documents.*`: tokens spent embedding its passages.',
   mediaCount: '`documents.*`: media rows written.',
@@ -144,7 +181,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
     '`feedback.submit`: this rating retired the rated answer (its cache entry was deleted); `feedback.retire`: the cache entry was deleted (false: it was no longer cached).',
   feedbackRetireRaters:
     '`feedback.submit`: a signed-in rating down of a cached answer: distinct signed-in members who rated that answer down, this one included.',
-  feedbackRetireNeeded: '`feedback.submit`: with `feedback.retire.raters`, `FEEDBACK_RETIRE_MIN_RATERS`.',
+  feedbackRetireNeeded:
+    '`feedback.submit`: with `wwmaa.feedback.retire.raters`, `FEEDBACK_RETIRE_MIN_RATERS`.',
   feedbackRetiredBy:
     '`feedback.retire`: `admin` (an admin’s decision) or `raters` (enough signed-in raters).',
   feedbackLookupBy: '`feedback.find_search`: `trace_id` or `query_id`, how the client named the search.',
@@ -311,8 +349,7 @@ export const EVENT_DOCS: Record<keyof typeof import('./catalogue.ts').EVENT, str
     'On `search.rate_limit` or `feedback.rate_limit` when Upstash failed and the request was let through.',
   cacheFailOpen:
     'On `search.cache_check`, `search.cache_write` or `search.similar_cache.lookup` when Upstash (or the similarity index in ZeroDB) failed and the cache was skipped.',
-  firstToken: 'On the streamed `search.generate_answer` span when the first token arrived.',
   answerFallback: 'On `search.generate_answer` when the sources-only answer replaced the model’s.',
   httpRetry:
-    'On a client span before each retry: `retry.count` and the last attempt’s status or `error.type`.',
+    'On a client span before each resend: what the previous attempt got (status or `error.type`). Was `http.retry`; the count is `http.request.resend_count`.',
 }

@@ -11,6 +11,7 @@ import {
   DOCUMENT_OPERATIONS,
   HEALTH_DEPENDENCIES,
   SEARCH_STEPS,
+  SPAN,
   ZERODB_OPERATIONS,
 } from './catalogue.ts'
 
@@ -27,11 +28,23 @@ export interface Placement {
 }
 
 const USER: Key[] = ['userId', 'userRole']
-const FAILED: Key[] = ['errorType', 'errorMessage']
+// A span an error only passed through has `error.type` and which upstream failed; the span where it
+// happened also `error.message` (and, if it is a client span, `service.peer.name`).
+const FAILED: Key[] = ['errorType', 'errorMessage', 'errorUpstream', 'servicePeerName']
 const ROOT = '{METHOD} {route}'
 // Beside the current names while OTEL_SEMCONV_STABILITY_OPT_IN is `http/dup` (the default).
 const LEGACY_HTTP: Key[] = ['legacyHttpMethod', 'legacyHttpUrl', 'legacyHttpStatusCode']
 const HEALTH_ROOT = 'GET /health'
+// What the patched otel-cf-workers (patches/) and src/telemetry/worker.ts write on every root span.
+const ROOT_SERVER: Key[] = ['urlScheme', 'serverPort']
+const ROOT_SERVER_SOMETIMES: Key[] = [
+  'urlQuery',
+  'httpRequestBodySize',
+  'httpResponseBodySize',
+  'clientAddress',
+  'geoCountryIsoCode',
+  'cfColo',
+]
 
 const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
   'search.normalize': { always: ['queryLength', 'normalizedQueryLength'] },
@@ -61,7 +74,7 @@ const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
       'tokensUsed',
       'answerLinksRemoved',
     ],
-    sometimes: ['timeToFirstTokenMs', 'errorUpstream', 'streamOutcome'],
+    sometimes: ['errorUpstream', 'streamOutcome'],
   },
   'search.build_sources': {
     always: ['topK', 'minScore', 'sourcesCount', 'droppedCount', 'sourcesWithheld'],
@@ -71,23 +84,8 @@ const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
     sometimes: ['mediaDegraded', 'errorUpstream'],
   },
   'search.cache_write': { always: [], sometimes: ['cacheFailOpen'] },
-  // Also the CLIENT span of its one ZeroDB write (no zerodb.create_document child).
-  'search.log_query': {
-    always: [
-      'latencyMs',
-      'cached',
-      'querySuccess',
-      'dbSystemName',
-      'dbOperationName',
-      'dbCollectionName',
-      'retryCount',
-      'httpMethod',
-      'urlFull',
-      'serverAddress',
-      'httpStatus',
-    ],
-    sometimes: ['documentId', 'errorUpstream'],
-  },
+  // Its one ZeroDB write is a zerodb.create_document child, as the spec lists every ZeroDB operation.
+  'search.log_query': { always: ['latencyMs', 'cached', 'querySuccess'], sometimes: ['errorUpstream'] },
   'search.respond': {
     always: ['cached', 'latencyMs', 'responseBytes'],
     sometimes: ['stream', 'streamOutcome', 'errorUpstream', 'cacheKind'],
@@ -98,11 +96,11 @@ const DOCUMENT_WRITE: Key[] = ['documentId', 'passageCount', 'mediaCount', 'corp
 const DOCUMENTS: Record<(typeof DOCUMENT_OPERATIONS)[number], Rule> = {
   create: {
     always: [...DOCUMENT_WRITE, 'embeddingTokens'],
-    sometimes: ['idempotencyOutcome', 'corpusBumpFailed', 'httpStatus'],
+    sometimes: ['idempotencyOutcome', 'corpusBumpFailed', 'apiErrorCode'],
   },
-  update: { always: [...DOCUMENT_WRITE, 'embeddingTokens'], sometimes: ['corpusBumpFailed', 'httpStatus'] },
-  delete: { always: DOCUMENT_WRITE, sometimes: ['corpusBumpFailed', 'httpStatus'] },
-  get: { always: ['documentId', 'passageCount', 'mediaCount'], sometimes: ['httpStatus'] },
+  update: { always: [...DOCUMENT_WRITE, 'embeddingTokens'], sometimes: ['corpusBumpFailed', 'apiErrorCode'] },
+  delete: { always: DOCUMENT_WRITE, sometimes: ['corpusBumpFailed', 'apiErrorCode'] },
+  get: { always: ['documentId', 'passageCount', 'mediaCount'], sometimes: ['apiErrorCode'] },
   list: { always: ['queryLimit'], sometimes: ['sourceType'] },
   batch: {
     always: ['batchSize', 'batchCreated', 'batchFailed'],
@@ -111,32 +109,40 @@ const DOCUMENTS: Record<(typeof DOCUMENT_OPERATIONS)[number], Rule> = {
   rollback: { always: ['rollbackSteps', 'rollbackFailed'], sometimes: ['documentId'] },
 }
 
-const ZERODB_BASE: Key[] = ['dbSystemName', 'dbOperationName', 'dbCollectionName', 'retryCount', 'httpStatus']
+// The spec's db.system / db.operation / db.collection are there under `database/dup` (the default).
+const ZERODB_BASE: Key[] = [
+  'dbSystemName',
+  'dbSystem',
+  'dbOperationName',
+  'dbOperation',
+  'dbNamespace',
+  'dbCollectionName',
+  'dbCollection',
+  'dbResponseStatusCode',
+  'httpStatus',
+]
 // Every CLIENT span records the HTTP call it made (there is no separate fetch span).
-const HTTP_CLIENT: Key[] = ['httpMethod', 'urlFull', 'serverAddress']
+const HTTP_CLIENT: Key[] = ['httpMethod', 'urlFull', 'serverAddress', 'serverPort']
 const zerodbRule = (op: (typeof ZERODB_OPERATIONS)[number]): Rule => {
   const base = [...ZERODB_BASE, ...HTTP_CLIENT]
-  const sometimes: Key[] = ['errorUpstream']
+  // `document.id` when the call serves a document operation (the corpus document).
+  const sometimes: Key[] = ['errorUpstream', 'httpResendCount', 'documentId']
   if (op === 'vector_search' || op === 'query_documents') {
-    return { always: [...base, 'queryLimit', 'queryResultCount'], sometimes }
+    return { always: [...base, 'queryLimit', 'queryResultCount', 'dbResponseReturnedRows'], sometimes }
   }
   if (op === 'list_tables') {
-    return { always: base.filter((k) => k !== 'dbCollectionName'), sometimes }
+    const always = base.filter((k) => k !== 'dbCollectionName' && k !== 'dbCollection')
+    return { always: [...always, 'dbResponseReturnedRows'], sometimes }
   }
   if (op === 'create_table') return { always: base, sometimes }
   if (op === 'upsert_vectors')
-    return { always: [...base, 'batchSize', 'batchCreated', 'batchFailed'], sometimes }
-  return { always: [...base, 'documentId'], sometimes }
+    return { always: [...base, 'batchCreated', 'batchFailed'], sometimes: [...sometimes, 'dbBatchSize'] }
+  if (op === 'get_vector' || op === 'get_document')
+    return { always: [...base, 'zerodbRecordId', 'dbResponseReturnedRows'], sometimes }
+  return { always: [...base, 'zerodbRecordId'], sometimes }
 }
 
-const REDIS_BASE: Key[] = [
-  'dbSystemName',
-  'dbOperationName',
-  'httpMethod',
-  'urlFull',
-  'serverAddress',
-  'httpStatus',
-]
+const REDIS_BASE: Key[] = ['dbSystemName', 'dbOperationName', 'dbNamespace', ...HTTP_CLIENT, 'httpStatus']
 const GEN_AI: Key[] = [
   'genAiOperationName',
   'genAiProviderName',
@@ -148,8 +154,17 @@ const GEN_AI: Key[] = [
 
 const RULES: Record<string, Rule> = {
   [ROOT]: {
-    always: ['httpMethod', 'httpStatus', 'urlPath', 'urlFull', 'serverAddress', ...LEGACY_HTTP],
+    always: [
+      'httpMethod',
+      'httpStatus',
+      'urlPath',
+      'urlFull',
+      'serverAddress',
+      ...ROOT_SERVER,
+      ...LEGACY_HTTP,
+    ],
     sometimes: [
+      ...ROOT_SERVER_SOMETIMES,
       'httpRoute',
       'userAgent',
       'legacyHttpUserAgent',
@@ -167,11 +182,13 @@ const RULES: Record<string, Rule> = {
       'urlPath',
       'urlFull',
       'serverAddress',
+      ...ROOT_SERVER,
       ...LEGACY_HTTP,
       'healthStatus',
       'healthDeep',
     ],
     sometimes: [
+      ...ROOT_SERVER_SOMETIMES,
       'userAgent',
       'legacyHttpUserAgent',
       'healthCached',
@@ -193,37 +210,26 @@ const RULES: Record<string, Rule> = {
     CACHE_OPERATIONS.map((op) => [
       `redis.${op}`,
       {
-        always:
-          op === 'get'
-            ? [...REDIS_BASE, 'cacheHitSemconv']
-            : op === 'search_lookup' || op === 'feedback_limit'
-              ? [...REDIS_BASE, 'dbBatchSize']
-              : REDIS_BASE,
-        sometimes: ['errorUpstream'],
+        // The search lookup pipelines its script and reads; a pipeline of one command is that command.
+        always: op === 'search_lookup' ? [...REDIS_BASE, 'dbBatchSize'] : REDIS_BASE,
+        sometimes: ['errorUpstream', 'dbBatchSize', 'dbResponseStatusCode'],
       },
     ]),
   ),
-  // The lookup is also the CLIENT span of its ZeroDB vector search (no zerodb.vector_search child).
+  // INTERNAL over its zerodb.vector_search and (on a match) redis.get children.
   'search.similar_cache.lookup': {
-    always: [
-      ...USER,
-      'searchAudience',
-      'similarMinScore',
-      'cacheHit',
-      'similarOutcome',
-      ...ZERODB_BASE,
-      ...HTTP_CLIENT,
-      'queryLimit',
-    ],
-    sometimes: ['similarScore', 'cacheKind', 'cacheFailOpen', 'queryResultCount', 'errorUpstream'],
+    always: [...USER, 'searchAudience', 'similarMinScore', 'cacheHit', 'similarOutcome'],
+    sometimes: ['similarScore', 'cacheKind', 'cacheFailOpen', 'errorUpstream'],
   },
+  // OpenAI's model list, the health probe's call: an HTTP client span.
+  [SPAN.openaiListModels]: { always: [...HTTP_CLIENT, 'httpStatus'], sometimes: ['errorUpstream'] },
   'embeddings {model}': {
-    always: [...GEN_AI, 'embeddingDimensions'],
+    always: [...GEN_AI, 'genAiEmbeddingsDimensionCount'],
     sometimes: ['errorUpstream', 'httpStatus'],
   },
   'chat {model}': {
-    always: [...GEN_AI, 'genAiOutputTokens', 'genAiFinishReasons'],
-    sometimes: ['stream', 'timeToFirstTokenMs', 'streamOutcome', 'errorUpstream', 'httpStatus'],
+    always: [...GEN_AI, 'genAiOutputTokens', 'genAiFinishReasons', 'genAiRequestStream', 'genAiResponseId'],
+    sometimes: ['genAiTimeToFirstChunk', 'streamOutcome', 'httpStatus'],
   },
   'feedback.rate_limit': {
     always: [...USER, 'rateLimitKeyType', 'rateLimitAllowed'],
@@ -257,8 +263,8 @@ const RULES: Record<string, Rule> = {
   'feedback.retire': { always: [...USER, 'feedbackRetiredBy', 'feedbackCacheRetired'] },
   'health.check.{dependency}': {
     always: ['healthDependency', 'healthDependencyStatus', 'healthRequired', 'latencyMs'],
-    // The OpenAI and ZeroDB probes make their HTTP call inside this span.
-    sometimes: ['errorUpstream', ...HTTP_CLIENT, 'httpStatus'],
+    // INTERNAL: the probe's call is its CLIENT child (zerodb.list_tables, GET /models, redis.ping).
+    sometimes: ['errorUpstream'],
   },
 }
 
@@ -268,7 +274,7 @@ function placement(name: string): Placement | undefined {
   return {
     name,
     always: rule.always.map((k) => ATTR[k]),
-    sometimes: [...(rule.sometimes ?? []), ...FAILED].map((k) => ATTR[k]),
+    sometimes: [...new Set([...(rule.sometimes ?? []), ...FAILED])].map((k) => ATTR[k]),
   }
 }
 

@@ -141,18 +141,47 @@ describe('parseOtlpHeaders', () => {
 })
 
 describe('OTEL_SEMCONV_STABILITY_OPT_IN', () => {
-  it('defaults to http/dup (old HTTP names beside the new) and honours http and lists', () => {
-    expect(resolve({}).httpSemconv).toBe('http/dup')
-    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http' }).httpSemconv).toBe('http')
-    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'database/dup, HTTP' }).httpSemconv).toBe('http')
-    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http/dup' }).httpSemconv).toBe('http/dup')
-    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'database' }).httpSemconv).toBe('http/dup')
+  const semconvOf = (value: string) => resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: value }).semconv
+
+  it("defaults to http/dup,database/dup: the spec's old names beside the current ones", () => {
+    expect(resolve({}).semconv).toEqual({ http: 'dup', database: 'dup' })
+    expect(resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: '' }).semconv).toEqual({ http: 'dup', database: 'dup' })
+    expect(resolve({}).warnings).toEqual([])
   })
 
-  it('refuses http and http/dup together, naming the variable', () => {
-    const error = errorOf({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http,http/dup' })
-    expect(error.variable).toBe('OTEL_SEMCONV_STABILITY_OPT_IN')
-    expect(error.message).toContain('either http or http/dup')
+  it('gives the current names only to each domain named without /dup, and leaves the other at dup', () => {
+    expect(semconvOf('http,database')).toEqual({ http: 'new', database: 'new' })
+    expect(semconvOf('http')).toEqual({ http: 'new', database: 'dup' })
+    expect(semconvOf(' Database ')).toEqual({ http: 'dup', database: 'new' })
+    expect(semconvOf('database/dup, HTTP')).toEqual({ http: 'new', database: 'dup' })
+  })
+
+  it('lets …/dup win over the plain value in either order, as OpenTelemetry specifies', () => {
+    expect(semconvOf('http,http/dup')).toEqual({ http: 'dup', database: 'dup' })
+    expect(semconvOf('http/dup,http,database,database/dup')).toEqual({ http: 'dup', database: 'dup' })
+  })
+
+  it('ignores unknown entries with one warning each, keeping tracing on and the known entries applied', () => {
+    const config = resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http,messaging/dup,,bogus,bogus' })
+    expect(config.enabled).toBe(true)
+    expect(config.semconv).toEqual({ http: 'new', database: 'dup' })
+    expect(config.warnings).toHaveLength(2)
+    expect(config.warnings[0]).toContain('OTEL_SEMCONV_STABILITY_OPT_IN')
+    expect(config.warnings[0]).toContain('"messaging/dup"')
+    expect(config.warnings[1]).toContain('"bogus"')
+  })
+
+  it('logs each ignored entry once however often the config is resolved', () => {
+    const logged: unknown[][] = []
+    const original = console.warn
+    console.warn = (...args: unknown[]) => void logged.push(args)
+    try {
+      resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http/dupp' })
+      resolve({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http/dupp,database' })
+    } finally {
+      console.warn = original
+    }
+    expect(logged.filter((args) => String(args[0]).includes('"http/dupp"'))).toHaveLength(1)
   })
 })
 

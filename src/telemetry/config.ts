@@ -2,6 +2,9 @@ import { z } from 'zod'
 import pkg from '../../package.json' with { type: 'json' }
 import { booleanVar, httpUrlVar } from '../env-parsers.ts'
 import { type Cidr, CidrError, parseCidrList } from '../net/cidr.ts'
+import { logSemconvWarnings, parseSemconvOptIn, type SemconvOptIn } from './semconv-opt-in.ts'
+
+export type { SemconvMode, SemconvOptIn } from './semconv-opt-in.ts'
 
 /**
  * Telemetry settings, parsed once per env object from the OTel-standard variables. Every default
@@ -23,8 +26,6 @@ export type ExporterType = (typeof EXPORTER_TYPES)[number]
 /** TRACE_CONTEXT_TRUST: whose inbound `traceparent` is continued (src/telemetry/trace-trust.ts). */
 export const TRACE_CONTEXT_TRUST = ['all', 'trusted', 'none'] as const
 export type TraceContextTrust = (typeof TRACE_CONTEXT_TRUST)[number]
-/** OTEL_SEMCONV_STABILITY_OPT_IN for HTTP: `http` = current names only, `http/dup` = old ones too. */
-export type HttpSemconv = 'http' | 'http/dup'
 
 export interface ResolvedTelemetryConfig {
   /** Something to export: false for OTEL_SDK_DISABLED or exporter `none`. */
@@ -52,8 +53,14 @@ export interface ResolvedTelemetryConfig {
   slowTraceMs: number
   /** OTEL_RECORD_QUERY_TEXT: query text on spans and URL query strings. @default true; production false */
   recordQueryText: boolean
-  /** OTEL_SEMCONV_STABILITY_OPT_IN. @default 'http/dup' */
-  httpSemconv: HttpSemconv
+  /**
+   * OTEL_SEMCONV_STABILITY_OPT_IN, per domain: `dup` = the tracing spec's old names and the current
+   * convention names, `new` = current names only. `…/dup` wins over the plain value.
+   * @default { http: 'dup', database: 'dup' } (`http/dup,database/dup`)
+   */
+  semconv: SemconvOptIn
+  /** Problems that did not stop tracing (unknown OTEL_SEMCONV_STABILITY_OPT_IN entries); logged once, shown on /health. */
+  warnings: string[]
   traceContext: {
     /**
      * TRACE_CONTEXT_TRUST: `all` continues every caller's trace context, `trusted` only that of
@@ -93,18 +100,8 @@ const variables = {
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
   OTEL_SLOW_TRACE_MS: z.coerce.number().int().min(0).optional(),
   OTEL_RECORD_QUERY_TEXT: boolean.optional(),
-  // A comma-separated list, as OpenTelemetry defines it; entries for other domains are ignored.
-  OTEL_SEMCONV_STABILITY_OPT_IN: z
-    .string()
-    .transform((v) => v.split(',').map((e) => e.trim().toLowerCase()))
-    .refine(
-      (entries) => !(entries.includes('http') && entries.includes('http/dup')),
-      'name either http or http/dup, not both',
-    )
-    .transform((entries): HttpSemconv | undefined =>
-      entries.includes('http/dup') ? 'http/dup' : entries.includes('http') ? 'http' : undefined,
-    )
-    .optional(),
+  // Parsed leniently by parseSemconvOptIn: an unknown entry is a warning, never an error.
+  OTEL_SEMCONV_STABILITY_OPT_IN: z.string().optional(),
   TRACE_CONTEXT_TRUST: z.string().trim().toLowerCase().pipe(z.enum(TRACE_CONTEXT_TRUST)).optional(),
   TRACE_CONTEXT_TRUSTED_CIDRS: z
     .string()
@@ -203,6 +200,8 @@ export function resolveTelemetryConfig(env: Record<string, unknown>): ResolvedTe
     throw new TelemetryConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', 'required when OTEL_EXPORTER_TYPE is http')
   }
   const production = environment === 'production'
+  const { semconv, warnings } = parseSemconvOptIn(read(env, 'OTEL_SEMCONV_STABILITY_OPT_IN'))
+  logSemconvWarnings(warnings)
   const sampler =
     read(env, 'OTEL_TRACES_SAMPLER') ?? (production ? 'parentbased_traceidratio' : 'parentbased_always_on')
   return {
@@ -220,9 +219,10 @@ export function resolveTelemetryConfig(env: Record<string, unknown>): ResolvedTe
     samplerRatio: read(env, 'OTEL_TRACES_SAMPLER_ARG') ?? (production ? 0.1 : 1),
     slowTraceMs: read(env, 'OTEL_SLOW_TRACE_MS') ?? 2000,
     recordQueryText: read(env, 'OTEL_RECORD_QUERY_TEXT') ?? !production,
-    // `http/dup` by default, unlike OpenTelemetry's own default: the original backend's Honeycomb
-    // queries read the old names, and dropping them must be a decision (`http`).
-    httpSemconv: read(env, 'OTEL_SEMCONV_STABILITY_OPT_IN') ?? 'http/dup',
+    // Both domains `…/dup` by default, unlike OpenTelemetry's own default: the original backend's
+    // Honeycomb queries read the old names, and dropping them must be a decision (`http,database`).
+    semconv,
+    warnings,
     traceContext: {
       // Production callers are strangers until listed; elsewhere callers are our own tools.
       trust: read(env, 'TRACE_CONTEXT_TRUST') ?? (production ? 'trusted' : 'all'),

@@ -12,15 +12,15 @@ export interface LegacyHttpContext {
 
 /**
  * The old HTTP attribute names (`http.method`, `http.url`, `http.status_code`, `http.user_agent`)
- * beside the current ones on the root span, when OTEL_SEMCONV_STABILITY_OPT_IN is `http/dup`: the
+ * beside the current ones on the root span, when OTEL_SEMCONV_STABILITY_OPT_IN has `http/dup`: the
  * original backend's Honeycomb queries keep working while boards move to the new names.
  */
 export function addLegacyHttpAttributes(
   http: LegacyHttpContext,
-  config: Pick<ResolvedTelemetryConfig, 'httpSemconv' | 'recordQueryText'> | undefined,
+  config: Pick<ResolvedTelemetryConfig, 'semconv' | 'recordQueryText'> | undefined,
   span: Span,
 ): void {
-  if (config?.httpSemconv !== 'http/dup') return
+  if (config?.semconv.http !== 'dup') return
   // The query string is user text (GET /api/search?q=…): only where query text may be recorded.
   const url = config.recordQueryText ? http.url : http.url.replace(/\?.*$/, '')
   addSpanAttributes(

@@ -75,7 +75,7 @@ describe('noteRemoteContext', () => {
     expect(exported?.links).toHaveLength(1)
     expect(exported?.links[0]?.context).toMatchObject({ traceId: REMOTE_TRACE, spanId: REMOTE_SPAN })
     expect(exported?.links[0]?.context.traceState?.get('vendor')).toBe('x')
-    expect(exported?.attributes['trace_context.remote']).toBe('linked')
+    expect(exported?.attributes['wwmaa.trace_context.remote']).toBe('linked')
   })
 
   it('notes a continued context as the parent, without a link', () => {
@@ -84,7 +84,7 @@ describe('noteRemoteContext', () => {
     expect(noteRemoteContext(span, new Headers({ traceparent }))).toBe('parent')
     span.end()
     expect(memory.spans()[0]?.links).toEqual([])
-    expect(memory.spans()[0]?.attributes['trace_context.remote']).toBe('parent')
+    expect(memory.spans()[0]?.attributes['wwmaa.trace_context.remote']).toBe('parent')
   })
 
   it('does nothing without a valid traceparent or without a span', () => {
@@ -97,6 +97,6 @@ describe('noteRemoteContext', () => {
     expect(noteRemoteContext(undefined, new Headers({ traceparent }))).toBeUndefined()
     span.end()
     expect(memory.spans()[0]?.links).toEqual([])
-    expect(memory.spans()[0]?.attributes['trace_context.remote']).toBeUndefined()
+    expect(memory.spans()[0]?.attributes['wwmaa.trace_context.remote']).toBeUndefined()
   })
 })

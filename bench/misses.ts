@@ -53,30 +53,34 @@ export function checkMiss(reply: Reply): string | undefined {
   return undefined
 }
 
+/** What the miss traces of one variant cost on the wire. */
+export interface MissTraces {
+  variant: string
+  sampled: number
+  found: number
+  spans: ReturnType<typeof summarize>
+  bytes: ReturnType<typeof summarize>
+  /** JSON.stringify length of the receiver's parsed payloads: a cross-check of the raw bytes. */
+  stringifyBytesP50: number
+  /** Median duration per span name over the miss traces. */
+  profile: SpanProfileRow[]
+  /** Bytes per part of one miss trace's payload. */
+  payload: PayloadProfile | undefined
+}
+
 export interface MissResult {
   series: Map<string, Series>
-  traces: {
-    variant: string
-    sampled: number
-    found: number
-    spans: ReturnType<typeof summarize>
-    bytes: ReturnType<typeof summarize>
-    /** JSON.stringify length of the receiver's parsed payloads: a cross-check of the raw bytes. */
-    stringifyBytesP50: number
-    /** Median duration per span name over the miss traces. */
-    profile: SpanProfileRow[]
-    /** Bytes per part of one miss trace's payload. */
-    payload: PayloadProfile | undefined
-  }
+  /** Per variant named in `traceVariants`. */
+  traces: Record<string, MissTraces>
 }
 
 export async function measureMisses(
   stack: LocalStack,
   tap: OtlpTap,
   variants: RunningVariant[],
-  options: { perTarget: number; warmup: number; traceVariant: string },
+  options: { perTarget: number; warmup: number; traceVariants: string[] },
 ): Promise<MissResult> {
-  const traceIds: string[] = []
+  const traceIds = new Map<string, string[]>(options.traceVariants.map((name) => [name, []]))
   const targets: Target[] = variants.map((v) => ({
     key: `${v.name}.miss`,
     url: `${v.url}/api/search/query`,
@@ -85,7 +89,7 @@ export async function measureMisses(
     check: checkMiss,
     onReply: (reply) => {
       const id = reply.headers['x-trace-id']
-      if (v.name === options.traceVariant && typeof id === 'string') traceIds.push(id.toLowerCase())
+      if (typeof id === 'string') traceIds.get(v.name)?.push(id.toLowerCase())
     },
   }))
   for (const f of Object.values(INJECTED)) {
@@ -98,26 +102,45 @@ export async function measureMisses(
     tap.capture(true)
     series = await interleave(targets, { perTarget: options.perTarget, batch: 2, warmup: options.warmup })
     // Exports happen after the response, once the background steps end: wait for every trace.
-    await Promise.allSettled(traceIds.map((id) => stack.otlp.waitForTrace(id, { timeoutMs: 15_000 })))
+    const all = [...traceIds.values()].flat()
+    await Promise.allSettled(all.map((id) => stack.otlp.waitForTrace(id, { timeoutMs: 15_000 })))
     await new Promise((r) => setTimeout(r, 500))
   } finally {
     tap.capture(false)
     for (const f of Object.values(INJECTED)) stack[f.server].faults.clear()
   }
 
-  const traces = stack.otlp.traces()
-  const posts = tap.captured().filter((p) => p.variant === options.traceVariant)
+  const received = stack.otlp.traces()
   const payloads = stack.otlp.payloads().map((p) => ({
     body: p.body,
     text: JSON.stringify(p.body),
     traceIds: traceIdsOf(p.body),
   }))
+  const traces: Record<string, MissTraces> = {}
+  for (const [variant, ids] of traceIds) {
+    const posts = tap.captured().filter((p) => p.variant === variant)
+    traces[variant] = missTraces(variant, ids, { received, posts, payloads, hosts: upstreamHosts(stack) })
+  }
+  return { series, traces }
+}
+
+function missTraces(
+  variant: string,
+  traceIds: string[],
+  seen: {
+    received: ReturnType<LocalStack['otlp']['traces']>
+    posts: ReturnType<OtlpTap['captured']>
+    payloads: Array<{ body: unknown; text: string; traceIds: Set<string> }>
+    hosts: Record<string, string>
+  },
+): MissTraces {
+  const { received, posts, payloads } = seen
   const spans: number[] = []
   const bytes: number[] = []
   const stringified: number[] = []
-  const found: NonNullable<ReturnType<typeof traces.get>>[] = []
+  const found: NonNullable<ReturnType<typeof received.get>>[] = []
   for (const id of traceIds) {
-    const trace = traces.get(id)
+    const trace = received.get(id)
     if (!trace) continue
     found.push(trace)
     spans.push(trace.length)
@@ -129,19 +152,16 @@ export async function measureMisses(
     const mine = payloads.filter((p) => p.traceIds.has(id))
     stringified.push(mine.reduce((sum, p) => sum + p.text.length / p.traceIds.size, 0))
   }
-  const lastId = traceIds.findLast((id) => traces.has(id))
+  const lastId = traceIds.findLast((id) => received.has(id))
   const lastPayload = payloads.find((p) => lastId && p.traceIds.has(lastId))
   return {
-    series,
-    traces: {
-      variant: options.traceVariant,
-      sampled: traceIds.length,
-      found: spans.length,
-      spans: summarize(spans),
-      bytes: summarize(bytes),
-      stringifyBytesP50: summarize(stringified).p50,
-      profile: spanProfile(found, upstreamHosts(stack)),
-      payload: lastPayload ? payloadProfile(lastPayload.body) : undefined,
-    },
+    variant,
+    sampled: traceIds.length,
+    found: spans.length,
+    spans: summarize(spans),
+    bytes: summarize(bytes),
+    stringifyBytesP50: summarize(stringified).p50,
+    profile: spanProfile(found, seen.hosts),
+    payload: lastPayload ? payloadProfile(lastPayload.body) : undefined,
   }
 }

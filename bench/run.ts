@@ -9,7 +9,7 @@ import { profileHits } from './cpu-profile.ts'
 import { floorBounds, measureFloor } from './floor.ts'
 import { measureHeap } from './heap.ts'
 import { closeAgents, interleave, type Reply, sentTo, summarize, type Target, timed } from './measure.ts'
-import { CRITICAL_PATH_MS, measureMisses, upstreamHosts } from './misses.ts'
+import { CRITICAL_PATH_MS, type MissResult, measureMisses, upstreamHosts } from './misses.ts'
 import { startOtlpTap } from './otlp-tap.ts'
 import { spanProfile } from './profile.ts'
 import {
@@ -19,6 +19,7 @@ import {
   type Figure,
   machine,
   missingFigures,
+  renderMissBudgets,
   renderTable,
   round,
 } from './report.ts'
@@ -26,18 +27,20 @@ import { measureSimilar } from './similar.ts'
 import { measureStartup } from './startup.ts'
 import { measureThroughput } from './throughput.ts'
 import { upstashRequestsPerHit } from './upstash-requests.ts'
-import { BENCH_VARS, type RunningVariant, startBenchEnv } from './variants.ts'
+import { BENCH_VARS, NEW_NAMES_VARIANT, type RunningVariant, startBenchEnv } from './variants.ts'
 
 /**
- * `npm run bench [-- --quick] [-- --out file]`: tracing overhead of the instrumented Worker, side
- * by side with the same Worker untraced. Progress goes to stderr; stdout gets the table and, on
- * its last line, the same figures as one JSON object (also written to --out).
+ * `npm run bench [-- --quick] [-- --out file] [-- --misses]`: tracing overhead of the instrumented
+ * Worker, side by side with the same Worker untraced. Progress goes to stderr; stdout gets the
+ * table and, on its last line, the same figures as one JSON object (also written to --out).
  */
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    // Only the miss-trace budgets (spans and bytes, both OTEL_SEMCONV_STABILITY_OPT_IN settings).
+    misses: { type: 'boolean', default: false },
   },
 })
 const quick = args.quick ?? false
@@ -275,15 +278,19 @@ async function main(): Promise<number> {
     log(
       `misses: ${PLAN.misses} per variant with injected upstream latencies (critical path ${CRITICAL_PATH_MS} ms)`,
     )
-    const misses = await measureMisses(env.stack, tap, variants, {
+    // The new-names Worker runs for this phase only: the other figures compare the same four.
+    const newNames = await env.startExtra(NEW_NAMES_VARIANT)
+    const misses = await measureMisses(env.stack, tap, [...variants, newNames], {
       perTarget: PLAN.misses,
       warmup: PLAN.missWarmup,
-      traceVariant: 'full',
-    })
+      traceVariants: ['full', NEW_NAMES_VARIANT.name],
+    }).finally(() => newNames.dispose().catch(() => undefined))
     for (const [key, s] of misses.series) {
       details.latency[key] = { ...summarize(s.samples), rejected: s.rejected, firstProblem: s.firstProblem }
     }
-    details.missTraces = misses.traces
+    Object.assign(figures, missFigures(misses))
+    details.missTraces = misses.traces.full ?? {}
+    details.missTracesNewNames = misses.traces[NEW_NAMES_VARIANT.name]
 
     log(`heap: ${PLAN.heapRequests} mixed hits and misses per variant, heap read through the inspector`)
     const heap = await measureHeap(
@@ -308,8 +315,6 @@ async function main(): Promise<number> {
       hit_over_health: round(p50('bare.hit') / p50('bare.health')),
       miss_minus_critical_ms: round(p50('bare.miss') - CRITICAL_PATH_MS),
     }
-    figures.spans_per_miss_trace = misses.traces.found ? misses.traces.spans.p50 : Number.NaN
-    figures.otlp_bytes_per_miss_trace = misses.traces.found ? misses.traces.bytes.p50 : Number.NaN
 
     log('floor: instrument() around a Worker that answers at once, against the same Worker bare')
     const floor = await measureFloor(
@@ -356,6 +361,42 @@ async function main(): Promise<number> {
   return 0
 }
 
+/** Issue 23's budgets: spans and bytes of the default switch's miss traces, bytes of the new names'. */
+function missFigures(misses: MissResult): Partial<Record<Figure, number>> {
+  const full = misses.traces.full
+  const fresh = misses.traces[NEW_NAMES_VARIANT.name]
+  return {
+    spans_per_miss_trace: full?.found ? full.spans.p50 : Number.NaN,
+    otlp_bytes_per_miss_trace: full?.found ? full.bytes.p50 : Number.NaN,
+    otlp_bytes_per_miss_trace_new_names: fresh?.found ? fresh.bytes.p50 : Number.NaN,
+  }
+}
+
+/** `--misses`: only the miss-trace budgets, `full` and `full_new`; writes a file only with --out. */
+async function missesOnly(): Promise<number> {
+  const env = await startBenchEnv(log, ['full'])
+  try {
+    const newNames = await env.startExtra(NEW_NAMES_VARIANT)
+    log(`misses: ${PLAN.misses} per variant (full, ${NEW_NAMES_VARIANT.name})`)
+    const misses = await measureMisses(env.stack, env.tap, [...env.variants, newNames], {
+      perTarget: PLAN.misses,
+      warmup: PLAN.missWarmup,
+      traceVariants: ['full', NEW_NAMES_VARIANT.name],
+    })
+    const full = misses.traces.full
+    if (!full) throw new Error('no miss traces of the full variant')
+    const figures = missFigures(misses)
+    process.stdout.write(`${renderMissBudgets(full, misses.traces[NEW_NAMES_VARIANT.name])}\n\n`)
+    process.stdout.write(`${JSON.stringify({ ...figures, missTraces: misses.traces })}\n`)
+    if (args.out)
+      writeFileSync(args.out, `${JSON.stringify({ figures, missTraces: misses.traces }, null, 2)}\n`)
+    return Object.values(figures).every(Number.isFinite) ? 0 : 1
+  } finally {
+    closeAgents()
+    await env.stop()
+  }
+}
+
 /** `--profile`: only the CPU profile of traced cache hits, no figures. */
 async function profileOnly(): Promise<number> {
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false'
@@ -397,7 +438,7 @@ function renderSelfTime(title: string, rows: Array<{ name: string; ms: number; s
   ].join('\n')
 }
 
-;(args.profile ? profileOnly() : main()).then(
+;(args.profile ? profileOnly() : args.misses ? missesOnly() : main()).then(
   (code) => process.exit(code),
   (err: unknown) => {
     log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)

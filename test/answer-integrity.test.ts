@@ -72,7 +72,7 @@ describe('no caller’s words shape another caller’s answer', () => {
       expect(attacked.body.answer).not.toMatch(FOREIGN)
       expect(attacked.body.answer).toContain('[link removed]')
       const generate = one(await settled(attacked.res), 'search.generate_answer')
-      expect(generate.attributes['answer.links_removed']).toBe(2)
+      expect(generate.attributes['wwmaa.answer.links_removed']).toBe(2)
 
       // What the model was sent: the rules say the question is untrusted data, and the question
       // sits between its tags, with nothing inside that could close them or pass for a tag.
@@ -127,7 +127,10 @@ describe('no caller’s words shape another caller’s answer', () => {
     expect(anonymous.body.answer).not.toContain('MEMBER-SHAPED')
     expect(anonymous.body.sources.every((s) => s.source_type !== 'profile')).toBe(true)
     const lookup = one(await settled(anonymous.res), 'search.similar_cache.lookup')
-    expect(lookup.attributes).toMatchObject({ 'search.audience': 'public', 'similar_cache.outcome': 'miss' })
+    expect(lookup.attributes).toMatchObject({
+      'wwmaa.search.audience': 'public',
+      'wwmaa.similar_cache.outcome': 'miss',
+    })
 
     // Within its own audience it is served (and its links were already gone when it was stored).
     const peer = await ask('who teaches judo in Denver?', otherMember)
@@ -176,8 +179,8 @@ describe('audiences kept apart', () => {
     expect(anonymous.body.sources.every((s) => s.source_type !== 'profile')).toBe(true)
     expect(JSON.stringify(anonymous.body)).not.toMatch(/okafor|mile high judo/i)
     const spans = await settled(anonymous.res)
-    expect(one(spans, 'search.cache_check').attributes['search.audience']).toBe('public')
-    expect(one(spans, 'search.build_sources').attributes['sources.withheld_count']).toBeGreaterThan(0)
+    expect(one(spans, 'search.cache_check').attributes['wwmaa.search.audience']).toBe('public')
+    expect(one(spans, 'search.build_sources').attributes['wwmaa.sources.withheld_count']).toBeGreaterThan(0)
     // The model was never given the profile either (nor any profile: there may be no call at all).
     for (const r of chatRequests().slice(chatsBefore)) expect(userPrompt(r)).not.toMatch(/okafor|grace liu/i)
 

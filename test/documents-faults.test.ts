@@ -107,11 +107,13 @@ describe('a failed create leaves nothing behind', () => {
     await expectUpstreamError(res, 502, 'upstream_error')
     await expectNoTrace(id, before)
     const spans = await traceOf(h, res, 10)
-    const n = one(spans, 'zerodb.upsert_vectors').attributes['batch.size'] as number
+    const n = one(spans, 'zerodb.upsert_vectors').attributes['db.operation.batch.size'] as number
     expect(n).toBeGreaterThan(1)
     const undo = childrenOf(spans, one(spans, 'documents.rollback'))
     expect(undo.map((s) => s.name)).toEqual(Array.from({ length: n }, () => 'zerodb.delete_vector'))
-    expect(undo.map((s) => s.attributes['document.id']).sort()).toEqual(
+    // `document.id` is the document undone; each vector's own id is its record id.
+    for (const s of undo) expect(s.attributes['document.id']).toBe(id)
+    expect(undo.map((s) => s.attributes['wwmaa.zerodb.record_id']).sort()).toEqual(
       Array.from({ length: n }, (_, i) => `${id}#${i}`).sort(),
     )
 
@@ -218,7 +220,11 @@ describe('a partial upsert-batch', () => {
       const spans = await traceOf(h, res, 10)
       const upsert = one(spans, 'zerodb.upsert_vectors')
       expect(upsert.status.code).toBe(2)
-      expect(upsert.attributes).toMatchObject({ 'batch.failed': 1, 'error.upstream': 'zerodb' })
+      expect(upsert.attributes).toMatchObject({
+        'wwmaa.batch.failed': 1,
+        'service.peer.name': 'zerodb',
+        'error.type': 'partial_failure',
+      })
       const rollback = one(spans, 'documents.rollback')
       expect(rollback.status.code).toBe(0)
       expect(new Set(childrenOf(spans, rollback).map((s) => s.name))).toEqual(

@@ -273,7 +273,11 @@ describe('batch', () => {
     const creates = named(spans, 'documents.create')
     expect(creates.map((s) => s.attributes['document.id']).sort()).toEqual([...ids].sort())
     for (const c of creates) expect(c.parentSpanId).toBe(batch.spanId)
-    expect(batch.attributes).toMatchObject({ 'batch.size': 4, 'batch.created': 2, 'batch.failed': 2 })
+    expect(batch.attributes).toMatchObject({
+      'wwmaa.batch.size': 4,
+      'wwmaa.batch.created': 2,
+      'wwmaa.batch.failed': 2,
+    })
   })
 })
 
@@ -297,17 +301,22 @@ describe('trace of a create', () => {
     expect(create.parentSpanId).toBe(root.spanId)
     expect(create.attributes).toMatchObject({
       'document.id': id,
-      passage_count: n,
+      'wwmaa.document.passage_count': n,
       'user.id': 'admin-e2e',
       'user.role': 'admin',
     })
-    expect(create.attributes.embedding_tokens).toBeGreaterThan(0)
+    expect(create.attributes['wwmaa.document.embedding_tokens']).toBeGreaterThan(0)
     const children = childrenOf(spans, create)
     const names = children.map((s) => s.name)
     expect(names.filter((x) => x === 'embeddings text-embedding-3-small')).toHaveLength(1)
     const upserts = children.filter((x) => x.name === 'zerodb.upsert_vectors')
     expect(upserts).toHaveLength(1)
-    expect(upserts[0]?.attributes).toMatchObject({ 'batch.size': n, 'batch.created': n, 'batch.failed': 0 })
+    expect(upserts[0]?.attributes).toMatchObject({
+      'db.operation.batch.size': n,
+      'document.id': id,
+      'wwmaa.batch.created': n,
+      'wwmaa.batch.failed': 0,
+    })
     const inserts = children.filter((s) => s.name === 'zerodb.create_document')
     expect(inserts.map((s) => s.attributes['db.collection.name']).sort()).toEqual(['documents', 'media'])
     expect(names).toContain('zerodb.query_documents')

@@ -87,14 +87,14 @@ describe('POST /api/search/feedback', () => {
     const spans = await traceWith(h, res, 'feedback.submit', 'zerodb.create_document')
     const submit = one(spans, 'feedback.submit')
     expect(submit.attributes).toMatchObject({
-      'feedback.rating': 'up',
-      'search.trace_id': search.body.trace_id,
-      'search.query_id': search.body.query_id,
-      'search.model': 'gpt-4o-mini',
-      'search.cached': false,
-      'search.top_source_type': search.body.sources[0]?.source_type,
+      'wwmaa.feedback.rating': 'up',
+      'wwmaa.search.trace_id': search.body.trace_id,
+      'wwmaa.search.query_id': search.body.query_id,
+      'wwmaa.search.model': 'gpt-4o-mini',
+      'wwmaa.search.cached': false,
+      'wwmaa.search.top_source_type': search.body.sources[0]?.source_type,
       // OTEL_RECORD_QUERY_TEXT is on outside production: the comment may be recorded.
-      'feedback.comment': 'clear answer',
+      'wwmaa.feedback.comment': 'clear answer',
     })
     expect(submit.links).toEqual([
       { traceId: search.body.trace_id, spanId: rootOf(search.spans).spanId, attributes: {} },
@@ -151,7 +151,7 @@ describe('POST /api/search/feedback', () => {
     })
     expect(typeof json.message).toBe('string')
     const spans = await traceWith(h, res, 'feedback.submit')
-    expect(one(spans, 'feedback.submit').attributes['feedback.format']).toBe('legacy')
+    expect(one(spans, 'feedback.submit').attributes['wwmaa.feedback.format']).toBe('legacy')
   })
 
   it('finds a search whose log row is still being written when the rating arrives', async () => {
@@ -164,8 +164,8 @@ describe('POST /api/search/feedback', () => {
     expect(json.query_id).toBe(body.query_id)
     const spans = await traceWith(h, rated, 'feedback.find_search')
     const find = one(spans, 'feedback.find_search')
-    expect(find.attributes['feedback.found']).toBe(true)
-    expect(find.attributes['feedback.lookup_attempts']).toBeGreaterThan(1)
+    expect(find.attributes['wwmaa.feedback.found']).toBe(true)
+    expect(find.attributes['wwmaa.feedback.lookup_attempts']).toBeGreaterThan(1)
     expect(named(spans, 'zerodb.query_documents').length).toBeGreaterThan(1)
   })
 

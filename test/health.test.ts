@@ -87,7 +87,7 @@ describe('GET /health?deep=1', () => {
 
     const spans = await traceOf(h, res, 4)
     const root = rootOf(spans)
-    expect(root.attributes).toMatchObject({ 'health.status': 'healthy', 'health.deep': true })
+    expect(root.attributes).toMatchObject({ 'wwmaa.health.status': 'healthy', 'wwmaa.health.deep': true })
     const checks = childrenOf(spans, root).filter((s) => s.name.startsWith('health.check.'))
     expect(checks.map((s) => s.name).sort()).toEqual([
       'health.check.openai',
@@ -98,9 +98,9 @@ describe('GET /health?deep=1', () => {
     const firstEnd = checks.map((s) => BigInt(s.endTimeUnixNano)).sort()[0] ?? 0n
     for (const check of checks) expect(BigInt(check.startTimeUnixNano) <= firstEnd).toBe(true)
     expect(one(spans, 'health.check.zerodb').attributes).toMatchObject({
-      'health.dependency': 'zerodb',
-      'health.dependency.status': 'up',
-      'health.required': true,
+      'wwmaa.health.dependency.name': 'zerodb',
+      'wwmaa.health.dependency.status': 'up',
+      'wwmaa.health.dependency.required': true,
     })
     // The ZeroDB probe goes through the ZeroDB client: GET /tables, under its client span.
     expect(named(spans, 'zerodb.list_tables')).toHaveLength(1)

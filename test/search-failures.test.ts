@@ -35,10 +35,14 @@ describe('model failure', () => {
     const spans = await traceOf(h, res)
     const answer = one(spans, 'search.generate_answer')
     expect(answer.status.code).toBe(2)
-    expect(answer.attributes).toMatchObject({ 'answer.fallback': true, 'error.upstream': 'openai' })
+    expect(answer.attributes).toMatchObject({
+      'wwmaa.answer.fallback': true,
+      'wwmaa.error.upstream': 'openai',
+      'error.type': '500',
+    })
     const chat = one(spans, 'chat gpt-4o-mini')
     expect(chat.status.code).toBe(2)
-    expect(chat.attributes).toMatchObject({ 'error.upstream': 'openai', 'error.type': 'UpstreamError' })
+    expect(chat.attributes).toMatchObject({ 'service.peer.name': 'openai', 'error.type': '500' })
     expect(rootOf(spans).status.code).not.toBe(2)
 
     stack.openai.faults.clear()
@@ -60,19 +64,21 @@ describe('ZeroDB failures', () => {
     const client = one(spans, 'zerodb.vector_search')
     expect(client.status.code).toBe(2)
     expect(client.attributes).toMatchObject({
-      'error.upstream': 'zerodb',
-      'retry.count': 2,
+      'service.peer.name': 'zerodb',
+      'error.type': '500',
+      'http.request.resend_count': 2,
       'http.response.status_code': 500,
+      'db.response.status_code': '500',
     })
     expect(one(spans, 'search.vector_search').status.code).toBe(2)
     const root = rootOf(spans)
     expect(root.status.code).toBe(2)
-    expect(root.attributes['error.upstream']).toBe('zerodb')
+    expect(root.attributes).toMatchObject({ 'wwmaa.error.upstream': 'zerodb', 'error.type': '500' })
     for (const absent of ['search.generate_answer', 'search.attach_media', 'search.respond']) {
       expect(named(spans, absent), absent).toEqual([])
     }
     // The failed search is still logged, as a failure.
-    expect(one(spans, 'search.log_query').attributes['query.success']).toBe(false)
+    expect(one(spans, 'search.log_query').attributes['wwmaa.search.success']).toBe(false)
   })
 
   it('a 429 with Retry-After is retried and the search succeeds', async () => {
@@ -81,7 +87,7 @@ describe('ZeroDB failures', () => {
     expect(res.status).toBe(200)
     const spans = await traceOf(h, res)
     const client = one(spans, 'zerodb.vector_search')
-    expect(client.attributes['retry.count']).toBe(1)
+    expect(client.attributes['http.request.resend_count']).toBe(1)
     expect(client.status.code).not.toBe(2)
   })
 
@@ -95,7 +101,12 @@ describe('ZeroDB failures', () => {
     const spans = await traceOf(h, res)
     const media = one(spans, 'search.attach_media')
     expect(media.status.code).toBe(2)
-    expect(media.attributes).toMatchObject({ videos_count: 0, images_count: 0, 'error.upstream': 'zerodb' })
+    expect(media.attributes).toMatchObject({
+      videos_count: 0,
+      images_count: 0,
+      'wwmaa.error.upstream': 'zerodb',
+      'error.type': '500',
+    })
   })
 
   it('an embedding failure is a 502 naming openai', async () => {
@@ -103,7 +114,10 @@ describe('ZeroDB failures', () => {
     const res = await h.post('/api/search/query', { query: freshQuery() })
     expect(res.status).toBe(502)
     const spans = await traceOf(h, res)
-    expect(one(spans, 'embeddings text-embedding-3-small').attributes['error.upstream']).toBe('openai')
+    expect(one(spans, 'embeddings text-embedding-3-small').attributes).toMatchObject({
+      'service.peer.name': 'openai',
+      'error.type': '500',
+    })
   })
 })
 
@@ -115,11 +129,11 @@ describe('Upstash down', () => {
     expect(((await res.json()) as SearchBody).sources.length).toBeGreaterThan(0)
     const spans = await traceOf(h, res)
     const limit = one(spans, 'search.rate_limit')
-    expect(limit.attributes['rate_limit.fail_open']).toBe(true)
-    expect(limit.events.map((e) => e.name)).toContain('rate_limit.fail_open')
+    expect(limit.attributes['wwmaa.rate_limit.fail_open']).toBe(true)
+    expect(limit.events.map((e) => e.name)).toContain('wwmaa.rate_limit.fail_open')
     expect(limit.status.code).not.toBe(2)
     const cache = one(spans, 'search.cache_check')
-    expect(cache.attributes).toMatchObject({ cache_hit: false, 'cache.fail_open': true })
+    expect(cache.attributes).toMatchObject({ cache_hit: false, 'wwmaa.cache.fail_open': true })
     expect(rootOf(spans).status.code).not.toBe(2)
   })
 })
@@ -137,8 +151,11 @@ describe('timeouts', () => {
     expect(res.status).toBe(504)
     expect(((await res.json()) as ErrorBody).error.code).toBe('upstream_timeout')
     const spans = await traceOf(slow, res)
-    expect(one(spans, 'zerodb.vector_search').attributes['error.upstream']).toBe('zerodb')
-    expect(one(spans, 'zerodb.vector_search').attributes['retry.count']).toBe(0)
+    expect(one(spans, 'zerodb.vector_search').attributes).toMatchObject({
+      'service.peer.name': 'zerodb',
+      'error.type': 'timeout',
+    })
+    expect(one(spans, 'zerodb.vector_search').attributes).not.toHaveProperty('http.request.resend_count')
   })
 
   it('a model that never answers falls back within the chat timeout', async () => {
@@ -177,7 +194,10 @@ describe('rate limit', () => {
     expect(res.headers.get('x-ratelimit-remaining')).toBe('0')
     const spans = await traceOf(limited, res)
     const limit = one(spans, 'search.rate_limit')
-    expect(limit.attributes).toMatchObject({ 'rate_limit.allowed': false, 'rate_limit.key_type': 'user' })
+    expect(limit.attributes).toMatchObject({
+      'wwmaa.rate_limit.allowed': false,
+      'wwmaa.rate_limit.key_type': 'user',
+    })
     expect(named(spans, 'search.cache_check')).toEqual([])
   })
 
@@ -202,8 +222,8 @@ describe('rate limit', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
     const spans = await traceOf(limited, refused)
     expect(one(spans, 'feedback.rate_limit').attributes).toMatchObject({
-      'rate_limit.allowed': false,
-      'rate_limit.key_type': 'user',
+      'wwmaa.rate_limit.allowed': false,
+      'wwmaa.rate_limit.key_type': 'user',
     })
     expect(named(spans, 'redis.feedback_limit')).toHaveLength(1)
     // Refused before any ZeroDB call.

@@ -4,6 +4,8 @@ import { type Harness, startHarness } from './harness.ts'
 
 // OTEL_SEMCONV_STABILITY_OPT_IN on the root span, as the OTLP receiver gets it: `http/dup` (the
 // default) keeps the original backend's Honeycomb queries working; `http` drops the old names.
+// The old names' VALUES are checked here; which names may appear at all, on every span and under
+// `http,database`, is test/semconv-conformance.test.ts's job.
 
 let stack: LocalStack
 beforeAll(async () => {
@@ -73,5 +75,39 @@ describe('http/dup where query text may not be recorded', () => {
   it('keeps the query string out of http.url', async () => {
     const { attributes } = await rootOf(h, '/health?q=private+words')
     expect(attributes['http.url']).toBe(`${h.url}/health`)
+  })
+})
+
+describe('OTEL_SEMCONV_STABILITY_OPT_IN parsed as OpenTelemetry says', () => {
+  it('lets http/dup win over http, and keeps tracing on', async () => {
+    const h = await startHarness({
+      stack,
+      seed: false,
+      vars: { OTEL_SEMCONV_STABILITY_OPT_IN: 'http,http/dup' },
+    })
+    try {
+      const { res, attributes } = await rootOf(h, '/health')
+      expect(attributes).toMatchObject({
+        'http.status_code': res.status,
+        'http.response.status_code': res.status,
+      })
+    } finally {
+      await h.stop()
+    }
+  })
+
+  it('ignores a value it does not know instead of turning tracing off', async () => {
+    const h = await startHarness({
+      stack,
+      seed: false,
+      vars: { OTEL_SEMCONV_STABILITY_OPT_IN: 'http, messaging/dup' },
+    })
+    try {
+      const { attributes } = await rootOf(h, '/health')
+      expect(attributes['http.request.method']).toBe('GET')
+      for (const name of OLD) expect(attributes).not.toHaveProperty(name)
+    } finally {
+      await h.stop()
+    }
   })
 })

@@ -107,7 +107,7 @@ describe('tail sampling at ratio 0 with production settings', () => {
     // The headers went out before the model answered; the trace lasts until the last event.
     expect(ms(endNs(root) - startNs(root))).toBeLessThan(SLOW_MS)
     expect(ms(endNs(respond) - startNs(root))).toBeGreaterThanOrEqual(SLOW_MS)
-    expect(respond.attributes['stream.outcome']).toBe('completed')
+    expect(respond.attributes['wwmaa.stream.outcome']).toBe('completed')
   })
 
   it('exports and marks every 5xx: 502 from an upstream, 504 at the request deadline', async () => {
@@ -121,7 +121,7 @@ describe('tail sampling at ratio 0 with production settings', () => {
 
     const badRoot = rootOf(await stack.otlp.waitForTrace(traceIdOf(bad), { minSpans: 2, timeoutMs: 15_000 }))
     expect(badRoot.status.code).toBe(2)
-    expect(badRoot.attributes).toMatchObject({ 'error.type': 'UpstreamError', 'error.upstream': 'zerodb' })
+    expect(badRoot.attributes).toMatchObject({ 'error.type': '500', 'wwmaa.error.upstream': 'zerodb' })
     const lateRoot = rootOf(
       await stack.otlp.waitForTrace(traceIdOf(late), { minSpans: 2, timeoutMs: 15_000 }),
     )
@@ -150,10 +150,13 @@ describe('tail sampling at ratio 0 with production settings', () => {
     const spans = await traceWith(h, res, 'search.respond', 'search.generate_answer')
     const respond = one(spans, 'search.respond')
     expect(respond.status.code).toBe(2)
-    expect(respond.attributes).toMatchObject({ 'stream.outcome': 'error', 'error.type': 'request_timeout' })
+    expect(respond.attributes).toMatchObject({
+      'wwmaa.stream.outcome': 'error',
+      'error.type': 'request_timeout',
+    })
     // The model call was aborted, not left to run until its own timeout.
     const chat = one(spans, 'chat gpt-4o-mini')
-    expect(chat.attributes['stream.outcome']).toBe('cancelled')
+    expect(chat.attributes['wwmaa.stream.outcome']).toBe('cancelled')
     expect(ms(endNs(chat) - startNs(chat))).toBeLessThan(REQUEST_TIMEOUT_MS + 3000)
   })
 })

@@ -57,7 +57,7 @@ describe('development defaults: every request is a complete trace', () => {
       headers: { 'cf-ray': '8c2f1a2b3c4d5e6f-SJC', 'cf-ipcountry': 'JP' },
     })
     const [root] = await h.stack.otlp.waitForTrace(res.headers.get('x-trace-id') ?? '', { minSpans: 1 })
-    expect(root?.attributes).toMatchObject({ 'net.colo': 'SJC', 'net.country': 'JP' })
+    expect(root?.attributes).toMatchObject({ 'wwmaa.cf.colo': 'SJC', 'geo.country.iso_code': 'JP' })
     // Nothing else comes from request.cf, whose first read deserialises the whole object.
     expect(root?.attributes['net.tls_version']).toBeUndefined()
   })
@@ -83,8 +83,8 @@ describe('development defaults: every request is a complete trace', () => {
   it('makes the request span the active span inside a handler', async () => {
     const res = await h.fetch('/health')
     const [root] = await h.stack.otlp.waitForTrace(res.headers.get('x-trace-id') ?? '', { minSpans: 1 })
-    // /health writes health.status through trace.getActiveSpan(): it lands on the root span.
-    expect(root?.attributes['health.status']).toBe('healthy')
+    // /health writes wwmaa.health.status through trace.getActiveSpan(): it lands on the root span.
+    expect(root?.attributes['wwmaa.health.status']).toBe('healthy')
   })
 
   it('exports every trace of a burst, several to an export request, none lost', async () => {

@@ -121,7 +121,7 @@ describe('production, ratio 1: an untrusted caller gets its own trace, linked to
     const [root] = serverRoots(await traceOf(h, res))
     expect(root?.parentSpanId).toBeUndefined()
     expect(root?.links).toEqual([{ traceId: callerTrace, spanId: callerSpan, attributes: {} }])
-    expect(root?.attributes['trace_context.remote']).toBe('linked')
+    expect(root?.attributes['wwmaa.trace_context.remote']).toBe('linked')
     expect(stack.otlp.traces().has(callerTrace)).toBe(false)
   })
 
@@ -166,7 +166,7 @@ describe('production: callers on TRACE_CONTEXT_TRUSTED_CIDRS keep steering their
     const [root] = serverRoots(await stack.otlp.waitForTrace(callerTrace))
     expect(root?.parentSpanId).toBe(callerSpan)
     expect(root?.links ?? []).toEqual([])
-    expect(root?.attributes['trace_context.remote']).toBe('parent')
+    expect(root?.attributes['wwmaa.trace_context.remote']).toBe('parent')
     return true
   }
 

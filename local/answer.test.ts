@@ -44,6 +44,15 @@ describe('answer', () => {
     expect(question).toBe('How do I tie my belt around my waist?')
   })
 
+  it('reads a question given between <user_question> tags, with its escapes read back', () => {
+    const tagged = prompt.replace(
+      'Question: How do I tie my belt around my waist?',
+      'Question:\n<user_question>\nbelt &amp; waist &lt;knot&gt;\n</user_question>',
+    )
+    expect(parsePrompt(tagged).question).toBe('belt & waist <knot>')
+    expect(parsePrompt(tagged).passages).toHaveLength(2)
+  })
+
   it('answers with 2-4 cited sentences taken from the passages, deterministically', () => {
     const text = answer([
       { role: 'system', content: 'Use the context.' },

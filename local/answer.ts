@@ -29,10 +29,14 @@ export function messageText(content: unknown): string {
   return ''
 }
 
-/** Parses the "Context: [n] title\npassage ... Question: q" prompt the Worker sends. */
+/**
+ * Parses the "Context: [n] title\npassage ... Question: q" prompt the Worker sends. The question
+ * may stand between `<user_question>` tags (as data, with its markup escaped): the tags go and the
+ * escapes are read back, so the question's words are the caller's.
+ */
 export function parsePrompt(prompt: string): { passages: Passage[]; question: string } {
   const qMatch = /(?:^|\n)\s*Question:\s*([\s\S]*)$/i.exec(prompt)
-  const question = (qMatch ? qMatch[1]! : prompt).trim()
+  const question = unwrapQuestion((qMatch ? qMatch[1]! : prompt).trim())
   const contextStart = prompt.search(/(?:^|\n)\s*Context:/i)
   if (contextStart === -1) return { passages: [], question }
   const context = prompt
@@ -48,6 +52,12 @@ export function parsePrompt(prompt: string): { passages: Passage[]; question: st
     passages.push({ index: Number(m[1]), title: (m[2] ?? '').trim(), text })
   })
   return { passages: passages.filter((p) => p.text || p.title), question }
+}
+
+function unwrapQuestion(text: string): string {
+  const tagged = /^<user_question>\s*([\s\S]*?)\s*<\/user_question>$/.exec(text)
+  if (!tagged) return text
+  return tagged[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').trim()
 }
 
 function sentences(text: string): string[] {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { ConfigError, resolveJwtPolicy } from '../src/config.ts'
 import { descendants, waitForExit } from './processes.ts'
 import { seedStack, setupStack } from './seed.ts'
 import type { LocalStack } from './stack.ts'
@@ -42,12 +43,22 @@ function box(lines: string[]): string {
 
 /** Ready-made Bearer tokens for trying the API (`npm run token` makes others). */
 async function printTokens(): Promise<void> {
-  const secret = readWorkerVars().vars.JWT_SECRET
-  if (!secret) return
-  const ttl = '12h'
-  const member = await signToken(secret, { sub: 'local-member', role: 'member', ttl })
-  const admin = await signToken(secret, { sub: 'local-admin', role: 'admin', ttl })
-  console.log(`Tokens (valid ${ttl}; npm run token -- --role admin for another):`)
+  const { vars } = readWorkerVars()
+  if (!vars.JWT_SECRET) return
+  let policy: ReturnType<typeof resolveJwtPolicy>
+  try {
+    policy = resolveJwtPolicy(vars)
+  } catch (error: unknown) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(`dev: no tokens: ${error.problems.join('; ')}`)
+    return
+  }
+  // 12 h, or less when JWT_MAX_TTL_SECONDS is lower: a longer token would be refused.
+  const ttlSeconds = Math.min(12 * 3600, policy.maxTtlSeconds)
+  const member = await signToken(policy, { sub: 'local-member', role: 'member', ttlSeconds })
+  const admin = await signToken(policy, { sub: 'local-admin', role: 'admin', ttlSeconds })
+  const valid = ttlSeconds % 3600 === 0 ? `${ttlSeconds / 3600}h` : `${ttlSeconds}s`
+  console.log(`Tokens (valid ${valid}; npm run token -- --role admin for another):`)
   console.log(`  MEMBER_TOKEN=${member}`)
   console.log(`  ADMIN_TOKEN=${admin}`)
 }

@@ -1,5 +1,13 @@
 import { parseArgs } from 'node:util'
-import { readWorkerVars, signToken, TOKEN_ROLES, type TokenRole } from '../local/token.ts'
+import {
+  readWorkerVars,
+  signToken,
+  TOKEN_ROLES,
+  TokenLifetimeError,
+  type TokenRole,
+  ttlSeconds,
+} from '../local/token.ts'
+import { ConfigError, type JwtPolicy, resolveJwtPolicy } from '../src/config.ts'
 
 // `npm run token -- [--role admin] [--sub ID] [--ttl 1h]`: a Bearer token for trying the API
 // locally, signed with the JWT_SECRET the local Worker checks. Only the token goes to stdout, so
@@ -8,12 +16,13 @@ import { readWorkerVars, signToken, TOKEN_ROLES, type TokenRole } from '../local
 const USAGE = `usage: npm run token -- [--role ${TOKEN_ROLES.join('|')}] [--sub ID] [--ttl 1h]
   --role <role>     role claim (default member)
   --sub <id>        subject, the user id on every span (default local-<role>)
-  --ttl <span>      lifetime: 90s, 30m, 1h, 7d (default 1h)
+  --ttl <span>      lifetime: 90s, 30m, 1h, 12h (default 1h), at most JWT_MAX_TTL_SECONDS (24h)
   --env <name>      a wrangler.toml environment (staging, production): needs --allow-remote
   --allow-remote    sign for staging or production; the secret then comes from JWT_SECRET
   --config <path>   wrangler configuration (default wrangler.toml; .dev.vars is read beside it)
 Locally the secret is the one the Worker checks under wrangler dev: .dev.vars, else wrangler.toml's
-[vars]. A JWT_SECRET in the environment is used only with --allow-remote.`
+[vars]. A JWT_SECRET in the environment is used only with --allow-remote. The token carries
+type "access", and the first of JWT_ISSUER / JWT_AUDIENCE as iss / aud when they are set.`
 
 class UsageError extends Error {
   override name = 'UsageError'
@@ -39,18 +48,24 @@ function options(argv: string[]) {
   if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`)
   const role = values.role as TokenRole
   if (!TOKEN_ROLES.includes(role)) throw new UsageError(`--role must be one of ${TOKEN_ROLES.join(', ')}`)
-  if (!/^\d+\s*(s|sec|m|min|h|hr|d|day|w)s?$/i.test(values.ttl))
-    throw new UsageError('--ttl must look like 90s, 30m, 1h or 7d')
+  const ttl = ttlSeconds(values.ttl)
+  if (ttl === undefined || ttl < 1) throw new UsageError('--ttl must look like 90s, 30m, 1h or 12h')
   const sub = values.sub ?? `local-${role}`
   if (sub.trim() === '') throw new UsageError('--sub must not be empty')
   return {
     role,
     sub,
-    ttl: values.ttl,
+    ttl,
+    ttlText: values.ttl,
     env: values.env,
     allowRemote: values['allow-remote'],
     config: values.config,
   }
+}
+
+function shellJwtVars(): Record<string, string> {
+  const names = ['JWT_SECRET', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_TTL_SECONDS']
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])))
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -70,14 +85,37 @@ async function main(argv: string[]): Promise<number> {
     )
     return 1
   }
-  // A shell may hold a production JWT_SECRET: it is read only when a remote token was asked for.
-  const secret = REMOTE.has(target) ? process.env.JWT_SECRET || vars.JWT_SECRET : vars.JWT_SECRET
-  if (!secret || secret.length < 16) {
+  // A shell may hold a production JWT_SECRET (or issuer, audience): it is read only when a remote
+  // token was asked for.
+  const source = REMOTE.has(target) ? { ...vars, ...shellJwtVars() } : vars
+  if (!source.JWT_SECRET || source.JWT_SECRET.length < 16) {
     console.error('token: no JWT_SECRET of at least 16 characters (set it in .dev.vars or the environment)')
     return 1
   }
-  const token = await signToken(secret, { sub: opts.sub, role: opts.role, ttl: opts.ttl })
-  console.error(`token: ${opts.role} token for ${opts.sub}, ${target}, expires in ${opts.ttl}`)
+  let policy: JwtPolicy
+  try {
+    policy = resolveJwtPolicy(source)
+  } catch (error: unknown) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(`token: ${error.problems.join('; ')}`)
+    return 1
+  }
+  let token: string
+  try {
+    token = await signToken(policy, { sub: opts.sub, role: opts.role, ttlSeconds: opts.ttl })
+  } catch (error: unknown) {
+    if (!(error instanceof TokenLifetimeError)) throw error
+    console.error(`token: --ttl ${opts.ttlText}: ${error.message}`)
+    return 2
+  }
+  const bound = [
+    policy.issuers && `iss ${policy.issuers[0]}`,
+    policy.audiences && `aud ${policy.audiences[0]}`,
+  ]
+  const claims = bound.filter(Boolean).join(', ')
+  console.error(
+    `token: ${opts.role} token for ${opts.sub}, ${target}, expires in ${opts.ttlText}${claims ? `, ${claims}` : ''}`,
+  )
   process.stdout.write(`${token}\n`)
   return 0
 }

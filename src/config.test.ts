@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, resolveAppConfig } from './config.ts'
+import { ConfigError, resolveAppConfig, resolveJwtPolicy } from './config.ts'
 
 const REQUIRED = {
   ZERODB_API_KEY: 'zk',
@@ -60,6 +60,51 @@ describe('similarity cache variables', () => {
       expect(() => resolveAppConfig({ ...REQUIRED, [name]: bad }), `${name}=${bad}`).toThrow(
         new RegExp(`^invalid configuration: ${name}:`),
       )
+    }
+  })
+})
+
+describe('SEARCH_PUBLIC_SOURCE_TYPES', () => {
+  it('defaults to every type but member profiles; reads a comma list; empty means none', () => {
+    const types = (v?: string) =>
+      resolveAppConfig(v === undefined ? REQUIRED : { ...REQUIRED, SEARCH_PUBLIC_SOURCE_TYPES: v }).search
+        .publicSourceTypes
+    expect(types()).toEqual(['article', 'technique', 'event'])
+    expect(types('article, profile')).toEqual(['article', 'profile'])
+    expect(types(' ')).toEqual([])
+  })
+
+  it('refuses an unknown source type, naming the variable', () => {
+    expect(() => resolveAppConfig({ ...REQUIRED, SEARCH_PUBLIC_SOURCE_TYPES: 'article,profiles' })).toThrow(
+      /^invalid configuration: SEARCH_PUBLIC_SOURCE_TYPES/,
+    )
+  })
+})
+
+describe('token variables', () => {
+  it('defaults: a 24 h maximum lifetime, issuer and audience not checked', () => {
+    expect(resolveAppConfig(REQUIRED).jwt).toEqual({ secret: REQUIRED.JWT_SECRET, maxTtlSeconds: 86_400 })
+  })
+
+  it('reads comma-separated issuers and audiences, the same through resolveJwtPolicy', () => {
+    const vars = {
+      JWT_ISSUER: 'https://a.test, https://b.test',
+      JWT_AUDIENCE: 'search,',
+      JWT_MAX_TTL_SECONDS: '3600',
+    }
+    const expected = {
+      secret: REQUIRED.JWT_SECRET,
+      issuers: ['https://a.test', 'https://b.test'],
+      audiences: ['search'],
+      maxTtlSeconds: 3600,
+    }
+    expect(resolveAppConfig({ ...REQUIRED, ...vars }).jwt).toEqual(expected)
+    expect(resolveJwtPolicy({ JWT_SECRET: REQUIRED.JWT_SECRET, ...vars })).toEqual(expected)
+  })
+
+  it('refuses a maximum lifetime out of range, naming the variable', () => {
+    for (const bad of ['0', '59', '2592001', '1h']) {
+      expect(() => resolveJwtPolicy({ ...REQUIRED, JWT_MAX_TTL_SECONDS: bad })).toThrow(/JWT_MAX_TTL_SECONDS/)
     }
   })
 })

@@ -3,6 +3,8 @@ import { ZERODB_DIMENSIONS } from './clients/zerodb/wire.ts'
 import { memoizeByEnv } from './env-memo.ts'
 import { booleanVar, httpUrlVar } from './env-parsers.ts'
 import { ApiError } from './errors.ts'
+import { type IpHashKey, ipHashKey } from './privacy/ip-hash.ts'
+import { SOURCE_TYPES, type SourceType } from './search/types.ts'
 
 /**
  * Application settings (upstreams, search, limits), parsed once per env object. Every default is
@@ -12,6 +14,11 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const bool = booleanVar
 const httpUrl = httpUrlVar.transform((v) => v.replace(/\/+$/, ''))
 const secret = z.string().trim().min(1, 'required (set it with `wrangler secret put` or in .dev.vars)')
+const commaList = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 
 /** Defaults that also serve when the config is invalid (hygiene must still bound a request). */
 export const HTTP_DEFAULTS = { maxBodyBytes: 65_536, requestTimeoutMs: 25_000 } as const
@@ -44,8 +51,18 @@ const schema = z.object({
   UPSTASH_REDIS_REST_TOKEN: secret,
   CACHE_TIMEOUT_MS: int(10, 10_000).default(500),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  JWT_ISSUER: z.string().transform(commaList).optional(),
+  JWT_AUDIENCE: z.string().transform(commaList).optional(),
+  // 24 h: a working day's session; a leaked token is useless by tomorrow (src/auth/access-token.ts).
+  JWT_MAX_TTL_SECONDS: int(60, 2_592_000).default(86_400),
   SEARCH_CACHE_TTL_SECONDS: int(0, 86_400).default(300),
   SEARCH_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.15),
+  // An allow-list: a source type added later stays members-only until it is listed here.
+  SEARCH_PUBLIC_SOURCE_TYPES: z
+    .string()
+    .transform(commaList)
+    .pipe(z.array(z.enum(SOURCE_TYPES)))
+    .default(['article', 'technique', 'event']),
   SEARCH_SIMILAR_CACHE: bool.default(true),
   // 0.8: the middle of the band where the measured pairs give every rewording and no false hit
   // (docs/benchmarks.md, "Similarity cache threshold").
@@ -57,10 +74,15 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: int(100, 120_000).default(HTTP_DEFAULTS.requestTimeoutMs),
   MAX_BODY_BYTES: int(256, 10_485_760).default(HTTP_DEFAULTS.maxBodyBytes),
   MAX_BATCH_BODY_BYTES: int(256, 10_485_760).default(2_097_152),
-  ALLOWED_ORIGINS: z.string().default('*'),
+  // Unset: the environment decides (httpOrigins below); `*` only when set so.
+  ALLOWED_ORIGINS: z.string().optional(),
+  IP_HASH_SECRET: z.string().trim().min(16, 'must be at least 16 characters').optional(),
   HEALTH_PROBE_TIMEOUT_MS: int(50, 10_000).default(1500),
   HEALTH_CACHE_MS: int(0, 60_000).default(5000),
   FEEDBACK_SEARCH_WAIT_MS: int(0, 20_000).default(3000),
+  // 3: one or two accounts may be wrong or hostile; three distinct members against one answer within
+  // its lifetime (SEARCH_CACHE_TTL_SECONDS) is a signal. 0: only admins retire (src/feedback/retirement.ts).
+  FEEDBACK_RETIRE_MIN_RATERS: int(0, 1000).default(3),
 })
 
 /** The typed view of the variables above; every option names its variable and its default. */
@@ -109,11 +131,16 @@ export interface ResolvedAppConfig {
     /** SEARCH_CACHE_TTL_SECONDS, answers and question embeddings. @default 300 */
     ttlSeconds: number
   }
-  /** JWT_SECRET, the HS256 key (at least 16 characters). Required; a secret. */
-  jwtSecret: string
+  /** What a Bearer token must satisfy (src/auth/access-token.ts). */
+  jwt: JwtPolicy
   search: {
     /** SEARCH_MIN_SCORE: sources below it are dropped (and sent to ZeroDB as `threshold`). @default 0.15 */
     minScore: number
+    /**
+     * SEARCH_PUBLIC_SOURCE_TYPES, comma-separated: the source types anonymous callers get; signed-in
+     * members get every type. Empty: anonymous callers get no sources. @default 'article,technique,event'
+     */
+    publicSourceTypes: SourceType[]
   }
   /** The similarity cache: reworded questions served the answer of an earlier one (search/similar-cache.ts). */
   similarCache: {
@@ -139,8 +166,20 @@ export interface ResolvedAppConfig {
     maxBodyBytes: number
     /** MAX_BATCH_BODY_BYTES, for POST /api/documents/batch. @default 2097152 */
     maxBatchBodyBytes: number
-    /** ALLOWED_ORIGINS, comma-separated CORS origins. @default ['*'] */
+    /**
+     * ALLOWED_ORIGINS, comma-separated CORS origins (`*`: any). Empty list: no cross-origin
+     * browser call (server-to-server and same-origin only). @default [] in production, else ['*']
+     */
     allowedOrigins: string[]
+    /** Whether ALLOWED_ORIGINS was set or the environment's default applies (/health says which). */
+    allowedOriginsSource?: 'ALLOWED_ORIGINS' | 'default'
+  }
+  privacy: {
+    /**
+     * IP_HASH_SECRET, the HMAC key of stored and exported caller addresses (src/privacy/ip-hash.ts).
+     * A secret. @default derived from JWT_SECRET
+     */
+    ipHashKey: IpHashKey
   }
   /** `/health?deep=1`. */
   health: {
@@ -157,7 +196,63 @@ export interface ResolvedAppConfig {
      * @default 3000
      */
     searchWaitMs: number
+    /**
+     * FEEDBACK_RETIRE_MIN_RATERS: distinct signed-in members whose ratings down of one served
+     * answer retire it from the cache; anonymous ratings never count; 0 = only an admin retires.
+     * @default 3
+     */
+    retireMinRaters: number
   }
+}
+
+/** The project's own access tokens: how they are verified, and how `npm run token` signs them. */
+export interface JwtPolicy {
+  /** JWT_SECRET, the HS256 key (at least 16 characters). Required; a secret. */
+  secret: string
+  /** JWT_ISSUER, comma-separated: `iss` must be one of them. @default unset (not checked) */
+  issuers?: string[]
+  /** JWT_AUDIENCE, comma-separated: `aud` must contain one of them. @default unset (not checked) */
+  audiences?: string[]
+  /** JWT_MAX_TTL_SECONDS: `exp` at most this far after now and after `iat`. @default 86400 */
+  maxTtlSeconds: number
+}
+
+const JWT_VARIABLES = {
+  JWT_SECRET: true,
+  JWT_ISSUER: true,
+  JWT_AUDIENCE: true,
+  JWT_MAX_TTL_SECONDS: true,
+} as const
+type JwtVariables = Pick<z.infer<typeof schema>, keyof typeof JWT_VARIABLES>
+
+function jwtPolicy(c: JwtVariables): JwtPolicy {
+  const policy: JwtPolicy = { secret: c.JWT_SECRET, maxTtlSeconds: c.JWT_MAX_TTL_SECONDS }
+  if (c.JWT_ISSUER?.length) policy.issuers = c.JWT_ISSUER
+  if (c.JWT_AUDIENCE?.length) policy.audiences = c.JWT_AUDIENCE
+  return policy
+}
+
+/** The token variables alone, parsed as the Worker parses them (`npm run token`, `npm run dev`). */
+export function resolveJwtPolicy(env: Record<string, unknown>): JwtPolicy {
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string' && v !== ''))
+  const parsed = schema.pick(JWT_VARIABLES).safeParse(raw)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`))
+  }
+  return jwtPolicy(parsed.data)
+}
+
+/** Production lets no browser origin in unless listed; elsewhere `*` stays the convenient default. */
+function httpOrigins(raw: string | undefined, environment: ResolvedAppConfig['environment']) {
+  if (raw === undefined) {
+    const allowedOrigins = environment === 'production' ? [] : ['*']
+    return { allowedOrigins, allowedOriginsSource: 'default' as const }
+  }
+  const allowedOrigins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+  return { allowedOrigins, allowedOriginsSource: 'ALLOWED_ORIGINS' as const }
 }
 
 export class ConfigError extends Error {
@@ -201,8 +296,8 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
       timeoutMs: c.CACHE_TIMEOUT_MS,
       ttlSeconds: c.SEARCH_CACHE_TTL_SECONDS,
     },
-    jwtSecret: c.JWT_SECRET,
-    search: { minScore: c.SEARCH_MIN_SCORE },
+    jwt: jwtPolicy(c),
+    search: { minScore: c.SEARCH_MIN_SCORE, publicSourceTypes: c.SEARCH_PUBLIC_SOURCE_TYPES },
     similarCache: {
       enabled: c.SEARCH_SIMILAR_CACHE,
       minScore: c.SEARCH_SIMILAR_CACHE_MIN_SCORE,
@@ -214,12 +309,11 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
       requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
       maxBodyBytes: c.MAX_BODY_BYTES,
       maxBatchBodyBytes: c.MAX_BATCH_BODY_BYTES,
-      allowedOrigins: c.ALLOWED_ORIGINS.split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
+      ...httpOrigins(c.ALLOWED_ORIGINS, c.OTEL_DEPLOYMENT_ENVIRONMENT),
     },
+    privacy: { ipHashKey: ipHashKey(c.IP_HASH_SECRET, c.JWT_SECRET) },
     health: { probeTimeoutMs: c.HEALTH_PROBE_TIMEOUT_MS, cacheMs: c.HEALTH_CACHE_MS },
-    feedback: { searchWaitMs: c.FEEDBACK_SEARCH_WAIT_MS },
+    feedback: { searchWaitMs: c.FEEDBACK_SEARCH_WAIT_MS, retireMinRaters: c.FEEDBACK_RETIRE_MIN_RATERS },
   }
 }
 

@@ -23,7 +23,7 @@ type Case = {
 const json = (value: unknown) => JSON.stringify(value)
 const jsonHeaders = { 'content-type': 'application/json' }
 const token = (claims: Record<string, unknown>, exp: string, secret = TEST_JWT_SECRET) =>
-  new SignJWT(claims)
+  new SignJWT({ type: 'access', ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('u-1')
     .setExpirationTime(exp)
@@ -40,6 +40,10 @@ async function cases(): Promise<Case[]> {
     { name: 'control characters only', body: q('\u0000\u0001\u0007\u001b'), expect: 400 },
     { name: '10 000 characters', body: q('belt '.repeat(2000)), expect: 400 },
     { name: '501 characters', body: q('a'.repeat(501)), expect: 400 },
+    // U+FDFA is one character that NFKC makes 18: 500 of them pass the raw limit as 9 000.
+    { name: '500 × U+FDFA (9 000 after NFKC)', body: q('\uFDFA'.repeat(500)), expect: 400 },
+    { name: '28 × U+FDFA (504 after NFKC)', body: q('\uFDFA'.repeat(28)), expect: 400 },
+    { name: 'streamed 500 × U+FDFA', body: q('\uFDFA'.repeat(500), { stream: true }), expect: 400 },
     { name: 'number query', body: q(42), expect: 400 },
     { name: 'null query', body: q(null), expect: 400 },
     { name: 'array query', body: q(['belt']), expect: 400 },
@@ -92,6 +96,32 @@ async function cases(): Promise<Case[]> {
       headers: { authorization: `Bearer ${await token({}, '1h', 'not-the-server-secret-123456')}` },
       expect: 401,
     },
+    {
+      name: 'JWT without exp',
+      body: q('belt'),
+      headers: {
+        authorization: `Bearer ${await new SignJWT({ sub: 'u-1', role: 'member', type: 'access' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(TEST_JWT_SECRET))}`,
+      },
+      expect: 401,
+    },
+    {
+      name: 'JWT living ten years',
+      body: q('belt'),
+      headers: { authorization: `Bearer ${await token({ role: 'member' }, '10y')}` },
+      expect: 401,
+    },
+    {
+      name: 'refresh JWT',
+      body: q('belt'),
+      headers: { authorization: `Bearer ${await token({ role: 'member', type: 'refresh' }, '1h')}` },
+      expect: 401,
+    },
+    {
+      name: 'JWT with an unknown role',
+      body: q('belt'),
+      headers: { authorization: `Bearer ${await token({ role: 'superuser' }, '1h')}` },
+      expect: 403,
+    },
     { name: 'Basic auth', body: q('belt'), headers: { authorization: 'Basic dXNlcjpwYXNz' }, expect: 401 },
     { name: 'Bearer without a token', body: q('belt'), headers: { authorization: 'Bearer ' }, expect: 401 },
     { name: 'oversized header', body: q('belt'), headers: { 'x-padding': 'p'.repeat(20_000) }, expect: 431 },
@@ -108,6 +138,12 @@ async function cases(): Promise<Case[]> {
       expect: 400,
     },
     { name: 'GET with bad top_k', path: '/api/search?q=belt&top_k=abc', method: 'GET', expect: 400 },
+    {
+      name: 'GET with 500 × U+FDFA',
+      path: `/api/search?q=${encodeURIComponent('\uFDFA'.repeat(500))}`,
+      method: 'GET',
+      expect: 400,
+    },
     ...feedbackCases(),
     ...(await feedbackListCases()),
   ]
@@ -218,6 +254,7 @@ describe('the bad-input corpus', async () => {
     ['emoji', '🥋 belt 🥋'],
     ['right-to-left override', '\u202Ebelt tie'],
     ['exactly 500 characters', `belt ${'a'.repeat(495)}`],
+    ['27 × U+FDFA (486 after NFKC)', '\uFDFA'.repeat(27)],
     ['SQL-ish text', "belt'; DROP TABLE documents; --"],
   ])('accepts %s as a query', async (_name, query) => {
     const res = await h.post(SEARCH, { query })

@@ -71,7 +71,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         body: JSON.stringify(body),
       }),
     token: async (claims, opts = {}) => {
-      const jwt = new SignJWT({ role: claims.role ?? 'member' })
+      const jwt = new SignJWT({ role: claims.role ?? 'member', type: 'access' })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(claims.sub)
         .setIssuedAt()

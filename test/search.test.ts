@@ -205,7 +205,10 @@ describe('POST /api/search/query, cache miss', () => {
       (chat?.body as { messages?: Array<{ role: string; content: string }> } | undefined)?.messages ?? []
     expect(messages[0]?.role).toBe('system')
     expect(messages[1]?.content).toMatch(/^Context:\n\[1\] How to Tie Your Belt \(Obi\)\n/)
-    expect(messages[1]?.content).toContain(`\n\nQuestion: ${query.toLowerCase()}`)
+    // The question last, as data between its tags (issue 28).
+    expect(messages[1]?.content).toMatch(
+      new RegExp(`\n\nQuestion:\n<user_question>\n${query.toLowerCase()}\n</user_question>$`),
+    )
   })
 
   it('logs the query with a hashed IP, never the IP itself', () => {

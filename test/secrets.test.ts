@@ -79,4 +79,55 @@ describe('secrets guard', () => {
     // The collector still got the Honeycomb key where it belongs: in the export request's header.
     expect(stack.otlp.payloads().at(-1)?.headers['x-honeycomb-team']).toBe(SECRETS.honeycomb)
   })
+
+  it('exports no credential from parameters, lower-case schemes or an upstream echoing them', async () => {
+    // Distinctive values in places today's callers really put them: OAuth/OIDC callback
+    // parameters, signed-URL signatures, a scheme in any case, an upstream quoting a header.
+    const leaked = {
+      idToken: 'idtok-Hx82mQ0pLs7a',
+      refreshToken: 'rftok-Jd71nB3vKc9e',
+      clientSecret: 'clsec-Wq45tY8uIo2p',
+      signature: 'sigval-Az09Sx87Dc65',
+      auth: 'authval-Lk3Jh5Gf7Ds9',
+      lowerBearer: 'opaque-Tz4Yx6Wv8Ut0',
+      upperBearer: 'opaque-Qp1Or3Ns5Mt7',
+      echoedBearer: 'opaque-Ed2Cf4Bg6Ah8',
+    }
+    const params = new URLSearchParams({
+      q: 'membership cost',
+      id_token: leaked.idToken,
+      refresh_token: leaked.refreshToken,
+      client_secret: leaked.clientSecret,
+      sig: leaked.signature,
+      auth: leaked.auth,
+    })
+    const requests = [
+      h.fetch(`/api/search?${params}`),
+      h.post('/api/search/query', { query: `bearer ${leaked.lowerBearer} belt` }),
+      h.post('/api/search/query', { query: `why does BEARER ${leaked.upperBearer} fail` }),
+    ]
+    const responses = await Promise.all(requests)
+    for (const res of responses) await res.arrayBuffer()
+    stack.openai.faults.set({
+      match: '/chat/completions',
+      status: 400,
+      body: { error: { message: `rejected header authorization: bearer ${leaked.echoedBearer}` } },
+    })
+    const echoed = await h.post('/api/search/query', { query: freshQuery() })
+    await echoed.arrayBuffer()
+    stack.openai.faults.clear()
+
+    for (const res of [...responses, echoed]) {
+      await stack.otlp.waitForTrace(res.headers.get('x-trace-id') ?? '', { timeoutMs: 10_000 })
+    }
+    await new Promise((r) => setTimeout(r, 1000))
+    // Lower-cased too: spans carry the normalised (lower-case) question as well as the raw one.
+    const text = JSON.stringify(stack.otlp.payloads().map((p) => p.body)).toLowerCase()
+    expect(
+      findSecrets(
+        text,
+        Object.values(leaked).map((v) => v.toLowerCase()),
+      ),
+    ).toEqual([])
+  })
 })

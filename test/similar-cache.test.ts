@@ -8,17 +8,24 @@ import { named, one, parseSse, type SearchBody, traceOf, traceWith } from './sea
 
 // The similarity cache end to end: the instrumented Worker, the local ZeroDB (vector namespaces,
 // metadata filters), OpenAI (chat calls counted at the server), Upstash and the OTLP receiver.
+// Only signed-in members' questions are indexed (issue 28): each stored question is asked by a
+// member, and its rewording by an anonymous caller unless a test says otherwise.
 
 const NAMESPACE = 'wwmaa_similar_questions'
 const VARS = {
   SEARCH_SIMILAR_CACHE: 'true',
   // Generous under a loaded test machine: this suite asserts hits, not the production deadline.
   SEARCH_SIMILAR_CACHE_TIMEOUT_MS: '3000',
+  // One signed-in rating down retires an answer here (the retirement rule has its own suite).
+  FEEDBACK_RETIRE_MIN_RATERS: '1',
 }
 
 let h: Harness
+/** The signed-in member whose questions write the index. */
+let writer: Record<string, string>
 beforeAll(async () => {
   h = await startHarness({ vars: VARS })
+  writer = { authorization: `Bearer ${await h.token({ sub: 'similar-writer', role: 'member' })}` }
 })
 afterAll(() => h?.stop())
 
@@ -35,15 +42,15 @@ const similarSearches = () =>
     .requests()
     .filter((r) => r.path.endsWith('/vectors/search') && JSON.stringify(r.body).includes(NAMESPACE)).length
 
-async function ask(query: string, extra: Record<string, unknown> = {}) {
-  const res = await h.post('/api/search/query', { query, ...extra })
+async function ask(query: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  const res = await h.post('/api/search/query', { query, ...extra }, headers)
   expect(res.status).toBe(200)
   return { res, body: (await res.json()) as SearchBody }
 }
 
-/** Asks and waits until the answer and its index entry are stored (both precede the export). */
+/** A member asks, then waits until the answer and its index entry are stored (both precede the export). */
 async function askAndStore(query: string, extra: Record<string, unknown> = {}) {
-  const asked = await ask(query, extra)
+  const asked = await ask(query, extra, writer)
   expect(asked.res.headers.get('x-cache')).toBe('MISS')
   await traceWith(h, asked.res, 'zerodb.upsert_vector')
   return asked
@@ -90,13 +97,18 @@ describe('similarity cache', () => {
     expect(spans.filter((s) => s.name === 'redis.get' && s.parentSpanId === lookup.spanId)).toHaveLength(1)
   })
 
-  it('a thumbs-down on a similar hit retires the answer it was served, for both questions', async () => {
+  it('a retiring thumbs-down on a similar hit retires the answer it was served, for both questions', async () => {
     const [first, reworded] = pairs.reworded[1]!
     await askAndStore(first!)
-    const similar = await ask(reworded!)
+    const similar = await ask(reworded!, {}, writer)
     expect(similar.res.headers.get('x-cache')).toBe('HIT-SIMILAR')
-    // The query-log row is written after the response; the feedback waits for it.
-    const rated = await h.post('/api/search/feedback', { trace_id: similar.body.trace_id, rating: 'down' })
+    // The query-log row is written after the response; the feedback waits for it. A signed-in
+    // rater, and this suite retires on one (FEEDBACK_RETIRE_MIN_RATERS=1; src/feedback/).
+    const rated = await h.post(
+      '/api/search/feedback',
+      { trace_id: similar.body.trace_id, rating: 'down' },
+      writer,
+    )
     expect(rated.status).toBe(200)
     expect(((await rated.json()) as { cache_retired: boolean }).cache_retired).toBe(true)
     // The rewording finds the same neighbour, whose answer is gone: a miss, answered fresh.
@@ -106,14 +118,14 @@ describe('similarity cache', () => {
       'similar_cache.outcome': 'stale',
     })
     // The original question's exact entry was the one deleted (only fresh answers can follow).
-    const original = await ask(first!)
+    const original = await ask(first!, {}, writer)
     expect(one(await traceOf(h, original.res), 'search.cache_check').attributes.cache_hit).toBe(false)
   })
 
   it('answers the same question again as an exact HIT, and a new one as a MISS', async () => {
     const [first] = pairs.reworded[2]!
     await askAndStore(first!)
-    expect((await ask(first!)).res.headers.get('x-cache')).toBe('HIT')
+    expect((await ask(first!, {}, writer)).res.headers.get('x-cache')).toBe('HIT')
     const other = await ask('who is the chief medical officer')
     expect(other.res.headers.get('x-cache')).toBe('MISS')
     expect(other.body.cached).toBe(false)
@@ -166,11 +178,12 @@ describe('similarity cache', () => {
     const [first, reworded] = pairs.reworded[3]!
     await askAndStore(first!)
     // What a thumbs-down (issue 14, part 1) does to the exact entry.
-    const key = await searchCacheKey(normalizeQuery(first!), { topK: 5 })
+    const key = await searchCacheKey(normalizeQuery(first!), { topK: 5 }, 'members')
     await h.stack.upstash.command(['DEL', key])
     const entries = h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0
 
-    const { res, body } = await ask(reworded!)
+    // Asked by a member, whose question then takes the stale entry's place in the index.
+    const { res, body } = await ask(reworded!, {}, writer)
     expect(res.headers.get('x-cache')).toBe('MISS')
     expect(body.cached).toBe(false)
     const spans = await traceWith(h, res, 'zerodb.delete_vector', 'zerodb.upsert_vector')
@@ -233,6 +246,34 @@ describe('similarity cache', () => {
     expect(text).toBe(original.body.answer)
   })
 
+  it('indexes no anonymous question: its rewording is a miss, answered by the model', async () => {
+    const [first, reworded] = pairs.reworded[10]!
+    const entries = h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0
+    const anonymous = await ask(first!)
+    expect(anonymous.res.headers.get('x-cache')).toBe('MISS')
+    // The answer is stored (the same words again are a HIT), the question is not indexed.
+    await traceWith(h, anonymous.res, 'search.cache_write', 'search.log_query')
+    expect(named(await traceOf(h, anonymous.res), 'zerodb.upsert_vector')).toHaveLength(0)
+    expect(h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0).toBe(entries)
+    expect((await ask(first!)).res.headers.get('x-cache')).toBe('HIT')
+    const before = chatCalls()
+    for (const headers of [{}, writer]) {
+      const { res } = await ask(reworded!, {}, headers)
+      expect(res.headers.get('x-cache')).toBe('MISS')
+      await traceOf(h, res)
+    }
+    expect(chatCalls()).toBe(before + 2)
+  })
+
+  it('serves one member’s answer to another member’s rewording', async () => {
+    const [first, reworded] = pairs.reworded[13]!
+    const original = await askAndStore(first!)
+    const other = { authorization: `Bearer ${await h.token({ sub: 'similar-reader', role: 'instructor' })}` }
+    const { res, body } = await ask(reworded!, {}, other)
+    expect(res.headers.get('x-cache')).toBe('HIT-SIMILAR')
+    expect(body.answer).toBe(original.body.answer)
+  })
+
   it('bypass_cache skips the lookup', async () => {
     const [first, reworded] = pairs.reworded[7]!
     await askAndStore(first!)
@@ -251,7 +292,7 @@ describe('SEARCH_SIMILAR_CACHE=false', () => {
       const [first, reworded] = pairs.reworded[5]!
       const searches = similarSearches()
       const entries = h.stack.zerodb.stats().vectors[NAMESPACE] ?? 0
-      const a = await off.post('/api/search/query', { query: first })
+      const a = await off.post('/api/search/query', { query: first }, writer)
       await traceOf(h, a)
       const b = await off.post('/api/search/query', { query: reworded })
       expect(b.headers.get('x-cache')).toBe('MISS')

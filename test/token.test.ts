@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Harness } from './harness.ts'
 import { startHarness, TEST_JWT_SECRET } from './harness.ts'
@@ -80,6 +81,24 @@ describe('npm run token', () => {
     expect(allowed.code).toBe(0)
     const res = await h.fetch('/api/documents', { headers: { authorization: `Bearer ${allowed.stdout}` } })
     expect(res.status).toBe(200)
+  })
+
+  it('signs an access token: type access, iat, and exp the asked ttl later', async () => {
+    const out = await token(['--ttl', '12h'])
+    expect(out.code).toBe(0)
+    const claims = decodeJwt(out.stdout)
+    expect(claims).toMatchObject({ type: 'access', role: 'member', sub: 'local-member' })
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(12 * 3600)
+    expect(claims.iss).toBeUndefined()
+    const res = await h.post('/api/search/query', {}, { authorization: `Bearer ${out.stdout}` })
+    expect(res.status).toBe(400)
+  })
+
+  it('refuses a --ttl over JWT_MAX_TTL_SECONDS, which the API would refuse', async () => {
+    const out = await token(['--ttl', '7d'])
+    expect(out.code).toBe(2)
+    expect(out.stdout).toBe('')
+    expect(out.stderr).toContain('JWT_MAX_TTL_SECONDS (86400 s)')
   })
 
   it('answers a bad option with the usage text and exit code 2', async () => {

@@ -24,6 +24,7 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 afterEach(() => {
+  server.answers.clear()
   server.faults.clear()
   server.faults.clearRequests()
 })
@@ -166,5 +167,34 @@ describe('errors', () => {
       messages: [{ role: 'user', content: 'hi' }],
     })
     expect(ok.choices).toHaveLength(1)
+  })
+})
+
+describe('scripted answers (/__control/answer)', () => {
+  it('answers the next completions with the scripted text, streamed or not, then the model again', async () => {
+    const set = await fetch(`${server.url}/__control/answer`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'See https://evil.example/x now.', times: 2 }),
+    })
+    expect(set.status).toBe(200)
+    const messages = [{ role: 'user' as const, content: CONTEXT_PROMPT }]
+    const plain = await client.chat.completions.create({ model: 'gpt-4o-mini', messages })
+    expect(plain.choices[0]?.message.content).toBe('See https://evil.example/x now.')
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true })
+    let text = ''
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+    expect(text).toBe('See https://evil.example/x now.')
+    const after = await client.chat.completions.create({ model: 'gpt-4o-mini', messages })
+    expect(after.choices[0]?.message.content).toContain('[1]')
+    // Control calls are not upstream requests.
+    expect(server.faults.requests().every((r) => r.path.endsWith('/chat/completions'))).toBe(true)
+  })
+
+  it('refuses a body without text, and DELETE clears it', async () => {
+    const bad = await fetch(`${server.url}/__control/answer`, { method: 'POST', body: '{"times":1}' })
+    expect(bad.status).toBe(400)
+    server.answers.set('scripted')
+    await fetch(`${server.url}/__control/answer`, { method: 'DELETE' })
+    expect(server.answers.current()).toBeNull()
   })
 })

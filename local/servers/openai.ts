@@ -14,7 +14,48 @@ export interface OpenAiOptions {
 
 export interface OpenAiServer extends RunningServer {
   faults: FaultController
+  /** Scripted chat answers (what a manipulated model would say), also at `/__control/answer`. */
+  answers: AnswerScript
 }
+
+/**
+ * The next chat completions answer with a given text instead of the extractive answer, streamed or
+ * not, in the usual completion shape: how a test makes "the model" write something (a foreign
+ * link, an injected instruction) and checks what the Worker does with it.
+ * `POST /__control/answer {"text": "...", "times": 1}` sets it (times: how many completions, default
+ * every one until cleared); `DELETE /__control/answer` clears it; `GET` shows it.
+ */
+export class AnswerScript {
+  private scripted: { text: string; remaining?: number } | undefined
+
+  set(text: string, times?: number): void {
+    if (typeof text !== 'string' || text === '') throw new Error('answer.text must be a non-empty string')
+    if (times !== undefined && (!Number.isInteger(times) || times < 1))
+      throw new Error('answer.times must be a positive integer')
+    this.scripted = { text, remaining: times }
+  }
+
+  clear(): void {
+    this.scripted = undefined
+  }
+
+  current(): { text: string; remaining?: number } | null {
+    return this.scripted ? { ...this.scripted } : null
+  }
+
+  /** The scripted text for this completion, if any (and one use fewer). */
+  take(): string | undefined {
+    const s = this.scripted
+    if (!s) return undefined
+    if (s.remaining !== undefined) {
+      s.remaining -= 1
+      if (s.remaining <= 0) this.scripted = undefined
+    }
+    return s.text
+  }
+}
+
+const ANSWER_CONTROL = '/__control/answer'
 
 const DEFAULT_DIMENSIONS = 1536
 const MAX_DIMENSIONS = 3072
@@ -51,6 +92,26 @@ export async function startOpenAi(options: OpenAiOptions): Promise<OpenAiServer>
     ),
   )
 
+  const answers = new AnswerScript()
+
+  function answerControl(req: LocalRequest, res: ServerResponse) {
+    if (req.method === 'GET') return sendJson(res, 200, { answer: answers.current() })
+    if (req.method === 'DELETE') {
+      answers.clear()
+      return sendJson(res, 200, { answer: null })
+    }
+    if (req.method !== 'POST') return sendJson(res, 405, { error: `${req.method} ${ANSWER_CONTROL}` })
+    const parsed = parseJson(req.rawBody)
+    if (!parsed.ok || !isPlainObject(parsed.value))
+      return sendJson(res, 400, { error: 'expected {text, times?}' })
+    try {
+      answers.set(parsed.value.text as string, parsed.value.times as number | undefined)
+    } catch (err) {
+      return sendJson(res, 400, { error: (err as Error).message })
+    }
+    return sendJson(res, 200, { answer: answers.current() })
+  }
+
   async function route(req: LocalRequest, res: ServerResponse) {
     if (bearerToken(req.headers) !== options.apiKey) {
       const message = req.headers.authorization
@@ -71,7 +132,7 @@ export async function startOpenAi(options: OpenAiOptions): Promise<OpenAiServer>
       })
     }
     if (key === 'POST /v1/embeddings') return sendJson(res, 200, embeddings(body(req)))
-    if (key === 'POST /v1/chat/completions') return chat(body(req), res)
+    if (key === 'POST /v1/chat/completions') return chat(body(req), res, answers)
     throw new OpenAiError(
       404,
       `Invalid URL (${req.method} ${req.path})`,
@@ -81,19 +142,21 @@ export async function startOpenAi(options: OpenAiOptions): Promise<OpenAiServer>
     )
   }
 
+  const upstream = faults.wrap(async (req, res) => {
+    try {
+      await route(req, res)
+    } catch (err) {
+      if (!(err instanceof OpenAiError)) throw err
+      sendJson(res, err.status, errorBody(err.message, err.type, err.param, err.code))
+    }
+  })
   const server = await createServer({
     name: 'OpenAI',
     port: options.port,
-    handler: faults.wrap(async (req, res) => {
-      try {
-        await route(req, res)
-      } catch (err) {
-        if (!(err instanceof OpenAiError)) throw err
-        sendJson(res, err.status, errorBody(err.message, err.type, err.param, err.code))
-      }
-    }),
+    handler: (req, res) =>
+      req.path.replace(/\/$/, '') === ANSWER_CONTROL ? answerControl(req, res) : upstream(req, res),
   })
-  return { ...server, faults }
+  return { ...server, faults, answers }
 }
 
 function body(req: LocalRequest): Record<string, unknown> {
@@ -158,7 +221,7 @@ function embeddings(body: Record<string, unknown>) {
   return { object: 'list', data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }
 }
 
-function chat(body: Record<string, unknown>, res: ServerResponse) {
+function chat(body: Record<string, unknown>, res: ServerResponse, answers: AnswerScript) {
   const messages = body.messages
   if (!Array.isArray(messages) || messages.length === 0) {
     throw new OpenAiError(400, "'messages' must be a non-empty array", 'invalid_request_error', 'messages')
@@ -176,7 +239,7 @@ function chat(body: Record<string, unknown>, res: ServerResponse) {
   if (typeof body.model !== 'string' || body.model === '') {
     throw new OpenAiError(400, 'you must provide a model parameter', 'invalid_request_error', 'model')
   }
-  const content = answer(messages as ChatMessageLike[])
+  const content = answers.take() ?? answer(messages as ChatMessageLike[])
   const promptTokens = (messages as ChatMessageLike[]).reduce(
     (n, m) => n + countTokens(typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? '')),
     0,

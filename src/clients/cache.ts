@@ -1,5 +1,6 @@
 import { type Span, SpanKind } from '@opentelemetry/api'
 import { Redis } from '@upstash/redis/cloudflare'
+import { upstreamText } from '../privacy/upstream-text.ts'
 import { ATTR, type CacheOperation, SPAN } from '../telemetry/catalogue.ts'
 import { setSpanError, withSpan } from '../telemetry/helpers.ts'
 import { recordHttpRequest } from './http-span.ts'
@@ -195,7 +196,7 @@ function toCacheError(operation: CacheOperation, cause: unknown, timeoutMs: numb
   }
   // Upstash error messages quote the command (`command was: [...]`): keep only the first part.
   const message = cause instanceof Error ? cause.message.split(', command was')[0] : String(cause)
-  return new CacheError(operation, 'error', (message ?? 'failed').slice(0, 200), { cause })
+  return new CacheError(operation, 'error', message ? upstreamText(message) : 'failed', { cause })
 }
 
 /** Call after any document write: every cached search answer stops matching at once. */

@@ -1,5 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai'
 import { UpstreamError } from '../errors.ts'
+import { upstreamText } from '../privacy/upstream-text.ts'
 
 /** A 2xx answer whose shape we cannot use (missing choices, wrong vector length...). */
 export function malformed(message: string, cause?: unknown): UpstreamError {
@@ -27,7 +28,7 @@ export function toUpstreamError(error: unknown, timeoutMs: number): UpstreamErro
     return new UpstreamError(
       'openai',
       'status',
-      `HTTP ${error.status}: ${firstLine(error.message)}`,
+      `HTTP ${error.status}: ${upstreamText(firstLine(error.message))}`,
       error.status,
       {
         cause: error,
@@ -35,7 +36,11 @@ export function toUpstreamError(error: unknown, timeoutMs: number): UpstreamErro
     )
   }
   // JSON that does not parse, or a stream that breaks off mid-event.
-  return malformed(error instanceof Error ? firstLine(error.message) : 'unreadable response', error)
+  // A parser's message quotes the body it choked on: upstream text too.
+  return malformed(
+    error instanceof Error ? upstreamText(firstLine(error.message)) : 'unreadable response',
+    error,
+  )
 }
 
 function isTimeout(error: unknown): boolean {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Row } from '../clients/zerodb/client.ts'
 import { sha256Hex } from '../search/hash.ts'
-import { FEEDBACK_FORMATS, FEEDBACK_REASONS, type FeedbackItem, RATINGS } from './schemas.ts'
+import { FEEDBACK_FORMATS, FEEDBACK_REASONS, type FeedbackItem, RATINGS, RETIRED_BY } from './schemas.ts'
 
 /** One row per caller and rated search; `npm run zerodb:setup` creates the table. */
 export const FEEDBACK_TABLE = 'search_feedback'
@@ -23,6 +23,10 @@ export const FEEDBACK_SCHEMA = {
   cached: 'boolean',
   top_source_type: 'string',
   feedback_trace_id: 'string',
+  signed_in: 'boolean',
+  answer_id: 'string',
+  retired_at: 'timestamp',
+  retired_by: 'string',
   created_at: 'timestamp',
   updated_at: 'timestamp',
 } as const
@@ -98,6 +102,17 @@ const storedRecord = z.object({
   top_source_type: nullableString,
   /** The trace of the feedback request itself. */
   feedback_trace_id: nullableString,
+  /** A signed-in caller's rating: only these count toward retirement (rows from before: no). */
+  signed_in: z.boolean().catch(false),
+  /** Rated down: the cached answer served under cache_key at the time (src/feedback/answer-id.ts). */
+  answer_id: nullableString,
+  /** When the rated answer was retired (an admin's decision, or enough raters), and by whom. */
+  retired_at: nullableString,
+  retired_by: z
+    .enum(RETIRED_BY)
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? null),
   created_at: z.string(),
   updated_at: z.string(),
 })
@@ -126,5 +141,8 @@ export function toItem(r: FeedbackRecord): FeedbackItem {
     model: r.model,
     cached: r.cached,
     top_source_type: r.top_source_type,
+    answer_id: r.answer_id,
+    retired_at: r.retired_at,
+    retired_by: r.retired_by,
   }
 }

@@ -10,4 +10,6 @@ export interface FeedbackRun {
   recordQueryText: boolean
   /** This request's trace id, stored with the record. */
   traceId: string | null
+  /** ctx.waitUntil in the request's trace context; absent: such work is awaited instead. */
+  background?: (work: () => Promise<unknown>) => void
 }

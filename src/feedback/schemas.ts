@@ -14,6 +14,9 @@ export type Rating = (typeof RATINGS)[number]
 /** Which request body a rating came in: this API's own or the original backend's. */
 export const FEEDBACK_FORMATS = ['current', 'legacy'] as const
 export type FeedbackFormat = (typeof FEEDBACK_FORMATS)[number]
+/** Who retired a rated answer: an admin's decision, or FEEDBACK_RETIRE_MIN_RATERS signed-in raters. */
+export const RETIRED_BY = ['admin', 'raters'] as const
+export type RetiredBy = (typeof RETIRED_BY)[number]
 
 export const MAX_COMMENT = 1000
 export const MAX_LEGACY_TEXT = 2000
@@ -106,9 +109,26 @@ export const FeedbackResult = z
   .object({
     ...FeedbackFields,
     replaced: z.boolean().openapi({ description: 'This rating replaced an earlier one of the same caller' }),
-    cache_retired: z
-      .boolean()
-      .openapi({ description: 'Rated down: the cached answer of that search was removed' }),
+    cache_retired: z.boolean().openapi({
+      description:
+        'This rating retired the cached answer (it was the last of FEEDBACK_RETIRE_MIN_RATERS signed-in raters). A rating down otherwise only flags the answer for review: it is still served.',
+    }),
+    retirement: z
+      .object({
+        counted: z.boolean().openapi({
+          description:
+            'This rating counts toward retiring the answer: a signed-in caller, answer still cached',
+        }),
+        raters: z.number().int().nullable().openapi({
+          description: 'Distinct signed-in members who rated this answer down so far (null: not counted)',
+        }),
+        needed: z
+          .number()
+          .int()
+          .openapi({ description: 'FEEDBACK_RETIRE_MIN_RATERS (0: only admins retire)' }),
+      })
+      .nullable()
+      .openapi({ description: 'Rated down a cached answer: how far it is from retirement; else null' }),
     success: z.literal(true).openapi({ description: 'WWMAA US-040 compatibility' }),
     message: z.string().openapi({ description: 'WWMAA US-040 compatibility' }),
   })
@@ -123,6 +143,23 @@ export const FeedbackItem = z
     model: z.string().nullable(),
     cached: z.boolean(),
     top_source_type: z.string().nullable(),
+    answer_id: z.string().nullable().openapi({
+      description: 'Rated down: the cached answer served at the time (null: none was cached)',
+    }),
+    retired_at: z.string().nullable().openapi({ description: 'When the rated answer was retired' }),
+    retired_by: z.enum(RETIRED_BY).nullable(),
+    review: z
+      .object({
+        down_ratings: z.number().int().openapi({ description: 'Ratings down of this answer' }),
+        signed_in_raters: z.number().int().openapi({ description: 'Distinct signed-in members among them' }),
+        needed: z.number().int().openapi({ description: 'FEEDBACK_RETIRE_MIN_RATERS' }),
+        retired: z.boolean(),
+      })
+      .optional()
+      .openapi({
+        description:
+          '`flagged=true` only: this item is the newest rating down of one answer, and this sums up all of them',
+      }),
   })
   .openapi('SearchFeedbackItem')
 export type FeedbackItem = z.infer<typeof FeedbackItem>
@@ -130,11 +167,22 @@ export type FeedbackItem = z.infer<typeof FeedbackItem>
 const boolParam = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
 export const FeedbackListQuery = z
   .object({
-    flagged: boolParam.optional().openapi({ description: '`true`: only feedback flagged for review' }),
+    flagged: boolParam.optional().openapi({
+      description:
+        '`true`: the review queue, one item per rated answer (its newest rating down, with `review` counts); `false`: the ratings up',
+    }),
+    retired: boolParam.optional().openapi({
+      description:
+        'With `flagged=true`: `false` for the answers still waiting for a decision, `true` for the retired',
+    }),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     offset: z.coerce.number().int().min(0).max(100_000).default(0),
   })
   .strict()
+  .refine((q) => q.retired === undefined || q.flagged === true, {
+    message: 'only with flagged=true',
+    path: ['retired'],
+  })
 export type FeedbackListQuery = z.infer<typeof FeedbackListQuery>
 
 export const FeedbackList = z

@@ -1,9 +1,11 @@
 import { type Span, TraceFlags } from '@opentelemetry/api'
-import { sha256Hex } from '../search/hash.ts'
+import { hashClientIp } from '../privacy/ip-hash.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, withSpan } from '../telemetry/helpers.ts'
+import { servedAnswer } from './answer-id.ts'
 import { findSearch, type SearchRef } from './find-search.ts'
 import { FEEDBACK_TABLE, type FeedbackRecord, feedbackId, type RatedSearch, readRecord } from './records.ts'
+import { countRaters, countsTowardRetirement, type RaterCount, retireAnswer } from './retirement.ts'
 import type { FeedbackRun } from './run.ts'
 import type { FeedbackFormat, FeedbackReason, Rating } from './schemas.ts'
 
@@ -17,7 +19,14 @@ export interface FeedbackInput {
 }
 
 export type SubmitOutcome =
-  | { reason: 'stored'; record: FeedbackRecord; replaced: boolean; cacheRetired: boolean }
+  | {
+      reason: 'stored'
+      record: FeedbackRecord
+      replaced: boolean
+      /** This rating retired the answer (it was the last rater needed). */
+      cacheRetired: boolean
+      retirement: RaterCount | null
+    }
   | { reason: 'search_not_found' }
   /** The same caller's rating of the same search is being stored by another request right now. */
   | { reason: 'busy' }
@@ -28,8 +37,9 @@ const LOCK_TTL_SECONDS = 60
 /**
  * Finds the rated search, then in span `feedback.submit` (linked to the rated search's root span,
  * so Honeycomb jumps from a thumbs-down to that trace) stores one record per caller and search:
- * a second rating replaces the first. Rated down, the exact cached answer of that search is
- * deleted, so it is never served again (an answer found by similarity goes through that same key).
+ * a second rating replaces the first. Rated down, the answer is flagged for review and stays
+ * served: it is retired only under the retirement rule (retirement.ts), which this rating may
+ * complete when it is the last signed-in rater needed.
  */
 export async function submitFeedback(run: FeedbackRun, input: FeedbackInput): Promise<SubmitOutcome> {
   const found = await findSearch(run, input.ref)
@@ -41,7 +51,7 @@ export async function submitFeedback(run: FeedbackRun, input: FeedbackInput): Pr
     async (span) => {
       addUserContext(run.user, span)
       linkToSearch(span, search)
-      const ipHash = run.user.role === 'anonymous' ? await sha256Hex(run.clientIp) : null
+      const ipHash = run.user.role === 'anonymous' ? hashClientIp(run.deps.config, run.clientIp) : null
       const callerKey = ipHash ? `ip:${ipHash}` : `user:${run.user.id}`
       const id = await feedbackId(callerKey, search.queryId)
       const lockKey = `lock:feedback:${id}`
@@ -49,6 +59,7 @@ export async function submitFeedback(run: FeedbackRun, input: FeedbackInput): Pr
       // Upstash down: store anyway. The worst case is a duplicate row, not a lost rating.
       if (lock.reason === 'taken') return { reason: 'busy' as const }
       try {
+        const answerId = input.rating === 'down' ? await ratedAnswerId(run, search) : null
         const now = new Date().toISOString()
         const record: FeedbackRecord = {
           feedback_id: id,
@@ -67,17 +78,25 @@ export async function submitFeedback(run: FeedbackRun, input: FeedbackInput): Pr
           cached: search.cached,
           top_source_type: search.topSourceType,
           feedback_trace_id: run.traceId,
+          signed_in: countsTowardRetirement(run.user),
+          answer_id: answerId,
+          retired_at: null,
+          retired_by: null,
           created_at: now,
           updated_at: now,
         }
         const replaced = await store(run, record)
-        const cacheRetired = input.rating === 'down' ? await retireCachedAnswer(run, search) : false
+        const retirement = await countRaters(run, record)
+        const retired = retirement?.retire ? await retireAnswer(run, record, 'raters', true) : undefined
+        const cacheRetired = retired?.reason === 'retired' && retired.cacheRetired
         span.setAttributes({
           [ATTR.feedbackReplaced]: replaced,
           [ATTR.feedbackFlagged]: record.flagged_for_review,
           [ATTR.feedbackCacheRetired]: cacheRetired,
+          [ATTR.feedbackRetireRaters]: retirement?.raters ?? undefined,
+          [ATTR.feedbackRetireNeeded]: retirement?.counted ? retirement.needed : undefined,
         })
-        return { reason: 'stored' as const, record, replaced, cacheRetired }
+        return { reason: 'stored' as const, record, replaced, cacheRetired, retirement }
       } finally {
         if (lock.reason === 'claimed') await run.deps.cache.del(lockKey)
       }
@@ -138,13 +157,13 @@ async function store(run: FeedbackRun, record: FeedbackRecord): Promise<boolean>
 }
 
 /**
- * Deletes the exact cache entry the rated search was served from or wrote. The search's cache
- * write settles before its log row is written (search/pipeline.ts), so once the row was found no
- * write of that answer can land after this delete. A cache failure is reported, not thrown: the
- * rating itself is stored, and the answer expires with SEARCH_CACHE_TTL_SECONDS.
+ * The answer a rating down judges: the one cached under the rated search's key now. The search's
+ * cache write settles before its log row is written (search/pipeline.ts), so once the row was found
+ * the answer it wrote is in place. Nothing cached (expired, retired, Upstash down): null, and the
+ * rating flags without counting toward any answer.
  */
-async function retireCachedAnswer(run: FeedbackRun, search: RatedSearch): Promise<boolean> {
-  if (!search.cacheKey) return false
-  const deleted = await run.deps.cache.del(search.cacheKey)
-  return deleted.reason === 'released'
+async function ratedAnswerId(run: FeedbackRun, search: RatedSearch): Promise<string | null> {
+  if (!search.cacheKey) return null
+  const served = await servedAnswer(run, search.cacheKey)
+  return served.reason === 'cached' ? served.answerId : null
 }

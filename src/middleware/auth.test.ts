@@ -17,7 +17,7 @@ app.get('/admin', requireRole('admin'), (c) => c.json({ ok: true }))
 
 const secret = new TextEncoder().encode(TEST_ENV.JWT_SECRET)
 const sign = (claims: Record<string, unknown>, exp = '5m', key = secret) =>
-  new SignJWT(claims)
+  new SignJWT({ type: 'access', ...claims })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('u-1')
     .setIssuedAt()
@@ -39,7 +39,28 @@ describe('auth middleware', () => {
 
   it('takes user id from sub and role from the role claim', async () => {
     expect((await get('/who', await sign({ role: 'admin' }))).body).toEqual({ id: 'u-1', role: 'admin' })
-    expect((await get('/who', await sign({}))).body).toEqual({ id: 'u-1', role: 'member' })
+    expect((await get('/who', await sign({ role: 'instructor' }))).body).toEqual({
+      id: 'u-1',
+      role: 'instructor',
+    })
+  })
+
+  it('answers a token without a role with 403, not as a member', async () => {
+    expect(await get('/who', await sign({}))).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    })
+  })
+
+  it('marks a 401 with WWW-Authenticate invalid_token', async () => {
+    const res = await app.request(
+      '/who',
+      { headers: { authorization: `Bearer ${await sign({ role: 'member', type: 'refresh' })}` } },
+      TEST_ENV,
+      testExecutionContext(),
+    )
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
   })
 
   it.each([

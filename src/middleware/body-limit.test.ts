@@ -8,7 +8,7 @@ import { TEST_ENV, testExecutionContext } from '../testing.ts'
 const ENV = { ...TEST_ENV, OTEL_SDK_DISABLED: 'true', MAX_BODY_BYTES: '1024', MAX_BATCH_BODY_BYTES: '4096' }
 const app = createApp()
 const admin = () =>
-  new SignJWT({ role: 'admin' })
+  new SignJWT({ role: 'admin', type: 'access' })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('admin-1')
     .setExpirationTime('5m')

@@ -2,8 +2,11 @@ import { cors } from 'hono/cors'
 import type { AppEnv } from '../env.ts'
 
 /**
- * CORS for ALLOWED_ORIGINS, built once: the origin check reads the request's configuration. An
- * invalid configuration allows no origin.
+ * CORS for ALLOWED_ORIGINS, built once: the origin check reads the request's configuration. No
+ * origin means no grant: the browser refuses the cross-origin call, while server-to-server and
+ * same-origin requests never needed one. That is production's default when ALLOWED_ORIGINS is
+ * unset (src/config.ts) and the rule for an invalid configuration; `*` only where set or outside
+ * production.
  */
 export const corsFromConfig = cors({
   origin: (origin, c) => {

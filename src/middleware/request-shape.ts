@@ -17,9 +17,13 @@ export const limitHeaders = createMiddleware<AppEnv>(async (c, next) => {
   await next()
 })
 
-/** Write endpoints accept JSON only: anything else is a 415, not a parse error later. */
+/**
+ * Write endpoints accept JSON only: anything else is a 415, not a parse error later. A request with
+ * no body at all (an action such as retiring an answer) needs no Content-Type: a route that wants a
+ * body still answers 400 for the missing fields.
+ */
 export const requireJson = createMiddleware<AppEnv>(async (c, next) => {
-  if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+  if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && hasBody(c.req.raw)) {
     const type = c.req.header('content-type') ?? ''
     if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
       throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json')
@@ -27,3 +31,7 @@ export const requireJson = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next()
 })
+
+function hasBody(request: Request): boolean {
+  return request.body !== null && request.headers.get('content-length')?.trim() !== '0'
+}

@@ -11,7 +11,7 @@ let admin = ''
 let member = ''
 
 const sign = (sub: string, role: string) =>
-  new SignJWT({ role })
+  new SignJWT({ role, type: 'access' })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuedAt()

@@ -80,3 +80,16 @@ describe('GET /api/search/feedback access', () => {
     expect(res.status).toBe(401)
   })
 })
+
+describe('POST /api/search/feedback/{feedback_id}/retire access', () => {
+  it('is for admins: 401 without a token, before anything is looked up', async () => {
+    const res = await app.request(
+      `/api/search/feedback/${'a'.repeat(32)}/retire`,
+      { method: 'POST', headers: { 'content-type': 'application/json' } },
+      { ...TEST_ENV },
+      testExecutionContext(),
+    )
+    expect(res.status).toBe(401)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized')
+  })
+})

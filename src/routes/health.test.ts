@@ -15,6 +15,11 @@ interface Health {
     error?: string
   }
   config: { ok: boolean; problems?: string[] }
+  exposure?: {
+    cors: { allowed_origins: 'none' | '*' | string[]; source: string }
+    ip_hash: { key: string }
+    warnings?: string[]
+  }
 }
 
 async function health(env: Record<string, string>) {
@@ -43,6 +48,10 @@ describe('GET /health', () => {
         sampler_ratio: 1,
       },
       config: { ok: true },
+      exposure: {
+        cors: { allowed_origins: '*', source: 'default' },
+        ip_hash: { key: 'derived from JWT_SECRET' },
+      },
     })
   })
 
@@ -82,6 +91,38 @@ describe('GET /health', () => {
       environment: 'production',
       debug: false,
       tracing: { enabled: false, sampler: null },
+    })
+  })
+
+  it('says production allows no cross-origin browser call when ALLOWED_ORIGINS is unset', async () => {
+    const { body } = await health({ ...TEST_ENV, OTEL_DEPLOYMENT_ENVIRONMENT: 'production' })
+    expect(body.exposure?.cors).toEqual({ allowed_origins: 'none', source: 'default' })
+    expect(body.exposure?.warnings).toEqual([expect.stringContaining('IP_HASH_SECRET is unset')])
+  })
+
+  it('warns about `*` in production only when it was set explicitly, and about no key once set', async () => {
+    const { body } = await health({
+      ...TEST_ENV,
+      OTEL_DEPLOYMENT_ENVIRONMENT: 'production',
+      ALLOWED_ORIGINS: '*',
+      IP_HASH_SECRET: 'ip-hash-secret-0123456789',
+    })
+    expect(body.exposure).toEqual({
+      cors: { allowed_origins: '*', source: 'ALLOWED_ORIGINS' },
+      ip_hash: { key: 'IP_HASH_SECRET' },
+      warnings: [expect.stringContaining('any web page')],
+    })
+    expect(JSON.stringify(body)).not.toContain('ip-hash-secret-0123456789')
+  })
+
+  it('lists the configured origins', async () => {
+    const { body } = await health({
+      ...TEST_ENV,
+      ALLOWED_ORIGINS: 'https://wwmaa.org, https://app.wwmaa.org',
+    })
+    expect(body.exposure?.cors).toEqual({
+      allowed_origins: ['https://wwmaa.org', 'https://app.wwmaa.org'],
+      source: 'ALLOWED_ORIGINS',
     })
   })
 })

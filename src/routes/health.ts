@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import type { ConfigState } from '../config.ts'
 import type { AppEnv } from '../env.ts'
 import { type DeepHealth, deepHealth } from '../health/deep.ts'
+import { ExposureSchema, exposureReport } from '../health/exposure.ts'
 import { markServerError } from '../middleware/errors.ts'
 import { defaultHook } from '../middleware/validation.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
@@ -32,6 +33,9 @@ const HealthSchema = z
       error: z.string().optional(),
     }),
     config: z.object({ ok: z.boolean(), problems: z.array(z.string()).optional() }),
+    exposure: ExposureSchema.optional().openapi({
+      description: 'CORS origins and the IP hash key; absent when the configuration is invalid',
+    }),
     dependencies: z
       .object({ zerodb: DependencySchema, openai: DependencySchema, upstash: DependencySchema })
       .optional()
@@ -125,5 +129,6 @@ function report(c: Context<AppEnv>, tracing: ReturnType<typeof telemetryState>, 
           error: tracing.error.message,
         },
     config: app.ok ? { ok: true } : { ok: false, problems: app.error.problems },
+    ...(app.ok ? { exposure: exposureReport(app.config) } : {}),
   }
 }

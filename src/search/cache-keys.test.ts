@@ -1,24 +1,29 @@
 import { describe, expect, it } from 'vitest'
-import { embeddingCacheKey, searchCacheKey } from './cache-keys.ts'
+import { embeddingCacheKey, isSearchCacheKey, searchCacheKey } from './cache-keys.ts'
 import { decodeEmbedding, encodeEmbedding } from './embedding-codec.ts'
 
 describe('searchCacheKey', () => {
-  it('is stable and shaped search:query:{sha256 hex}', async () => {
-    const a = await searchCacheKey('kata', { topK: 5 })
-    expect(a).toMatch(/^search:query:[0-9a-f]{64}$/)
-    expect(await searchCacheKey('kata', { topK: 5 })).toBe(a)
-    expect(await searchCacheKey('kata', { topK: 5, sourceType: undefined })).toBe(a)
+  it('is stable and shaped search:query:v2:{audience}:{sha256 hex}', async () => {
+    const a = await searchCacheKey('kata', { topK: 5 }, 'public')
+    expect(a).toMatch(/^search:query:v2:public:[0-9a-f]{64}$/)
+    expect(await searchCacheKey('kata', { topK: 5 }, 'public')).toBe(a)
+    expect(await searchCacheKey('kata', { topK: 5, sourceType: undefined }, 'public')).toBe(a)
+    expect(isSearchCacheKey(a, 'public')).toBe(true)
+    expect(isSearchCacheKey(a, 'members')).toBe(false)
+    // What the first version wrote is never read again.
+    expect(isSearchCacheKey(`search:query:${'0'.repeat(64)}`)).toBe(false)
   })
 
-  it('changes with the query, top_k and the filter (the corpus version lives in the value)', async () => {
-    const a = await searchCacheKey('kata', { topK: 5 })
+  it('changes with the audience, the query, top_k and the filter (the corpus version lives in the value)', async () => {
+    const a = await searchCacheKey('kata', { topK: 5 }, 'public')
     const others = await Promise.all([
-      searchCacheKey('kata basics', { topK: 5 }),
-      searchCacheKey('kata', { topK: 6 }),
-      searchCacheKey('kata', { topK: 5, sourceType: 'article' }),
-      searchCacheKey('kata', { topK: 5, sourceType: 'event' }),
+      searchCacheKey('kata', { topK: 5 }, 'members'),
+      searchCacheKey('kata basics', { topK: 5 }, 'public'),
+      searchCacheKey('kata', { topK: 6 }, 'public'),
+      searchCacheKey('kata', { topK: 5, sourceType: 'article' }, 'public'),
+      searchCacheKey('kata', { topK: 5, sourceType: 'event' }, 'public'),
     ])
-    expect(new Set([a, ...others]).size).toBe(5)
+    expect(new Set([a, ...others]).size).toBe(6)
   })
 })
 

@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api'
 import { type CacheEntry, CacheError } from '../clients/cache.ts'
 import { UpstreamError } from '../errors.ts'
 import { ATTR, EVENT } from '../telemetry/catalogue.ts'
+import { audienceOf } from './audience.ts'
 import type { SearchLookup } from './lookup.ts'
 import { type SearchRun, step } from './run.ts'
 import type { SearchOptions, SearchResult } from './types.ts'
@@ -35,7 +36,8 @@ export function checkCache(
   options: SearchOptions,
   lookup: SearchLookup,
 ): Promise<CacheCheck> {
-  return step('search.cache_check', run, { [ATTR.bypassCache]: options.bypassCache }, async (span) => {
+  const attributes = { [ATTR.bypassCache]: options.bypassCache, [ATTR.searchAudience]: audienceOf(run.user) }
+  return step('search.cache_check', run, attributes, async (span) => {
     span.setAttribute(ATTR.cacheHit, false)
     const version = lookup.corpusVersion
     if (version.reason === 'error') {

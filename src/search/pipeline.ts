@@ -4,16 +4,17 @@ import { ApiError } from '../errors.ts'
 import { ATTR, type CacheKind } from '../telemetry/catalogue.ts'
 import { type AnswerOutcome, generateAnswer } from './answer.ts'
 import { attachMedia, type MediaOutcome } from './attach-media.ts'
+import { audienceOf, checkFilterAllowed } from './audience.ts'
 import { embeddingCacheKey, searchCacheKey } from './cache-keys.ts'
 import { answerEntry, type CacheSlot, checkCache, writeCache } from './cache-step.ts'
 import { emptyMedia } from './media.ts'
-import { normalizeQuery } from './normalize.ts'
+import { normalizedQueryProblem, normalizeQuery } from './normalize.ts'
 import { NO_RESULTS_ANSWER } from './prompt.ts'
 import { logQuery, type QueryLogEntry } from './query-log.ts'
 import { checkRateLimit } from './rate-limit.ts'
 import { buildSourcesStep, generateEmbedding, vectorSearch } from './retrieval.ts'
 import { type SearchRun, step } from './run.ts'
-import { lookupSimilar, similarCacheApplies, writeSimilar } from './similar-cache.ts'
+import { lookupSimilar, mayWriteSimilar, similarCacheApplies, writeSimilar } from './similar-cache.ts'
 import { relatedQueries } from './sources.ts'
 import type { RankedSource, SearchOptions, SearchResult, Source } from './types.ts'
 
@@ -44,11 +45,13 @@ export async function prepareSearch(
   query: string,
   options: SearchOptions,
 ): Promise<Prepared> {
+  const audience = audienceOf(run.user)
+  checkFilterAllowed(options, audience, run.deps.config.search.publicSourceTypes)
   const normalized = await normalizeStep(run, query)
   // Step 2's one Upstash round trip also reads the corpus version and the cached answer (unless
   // bypass_cache): a cache hit costs a single request.
   const [key, embeddingKey] = await Promise.all([
-    searchCacheKey(normalized, options),
+    searchCacheKey(normalized, options, audience),
     embeddingCacheKey(run.deps.openai.embeddingModel, normalized),
   ])
   const { outcome, lookup } = await checkRateLimit(run, {
@@ -74,7 +77,7 @@ export async function prepareSearch(
   }
   const searched = await searching
   if (!searched.ok) throw searched.error
-  const { sources } = await buildSourcesStep(run, searched.value, options.topK)
+  const { sources } = await buildSourcesStep(run, searched.value, options.topK, audience)
   if (sources.length === 0) {
     const result = { answer: NO_RESULTS_ANSWER, sources: [], media: emptyMedia(), related_queries: [] }
     return { ...withEmbedding, kind: 'no_results', result }
@@ -200,8 +203,13 @@ export function finishInBackground(
   // The index entry points at the answer, so it is written once the answer is stored.
   const vector = prepared.embeddingVector
   const slot = prepared.cacheSlot
-  const indexed = cacheable && slot && vector && similarCacheApplies(run, prepared.options, slot)
-  const index = indexed ? (span: Span) => writeSimilar(run, span, vector, prepared.options, slot) : undefined
+  // Only a signed-in member's question is indexed: an anonymous one would let its words choose
+  // what other callers are served (similar-cache.ts).
+  const indexed =
+    cacheable && slot && vector && similarCacheApplies(run, prepared.options, slot) && mayWriteSimilar(run)
+  const index = indexed
+    ? (span: Span) => writeSimilar(run, span, vector, prepared.options, slot, done.result)
+    : undefined
   // The log row goes in after the cache write has settled: feedback that finds the row can then
   // retire the cached answer for good, with no write of it still on its way (src/feedback/).
   // A cache hit has nothing to write: no step 9 span at all.
@@ -245,6 +253,7 @@ async function normalizeStep(run: SearchRun, query: string): Promise<string> {
       return n
     },
   )
-  if (!normalized) throw new ApiError(400, 'validation_error', 'query: must contain visible characters')
+  const problem = normalizedQueryProblem(normalized)
+  if (problem) throw new ApiError(400, 'validation_error', problem)
   return normalized
 }

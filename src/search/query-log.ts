@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api'
+import { hashClientIp } from '../privacy/ip-hash.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
-import { sha256Hex } from './hash.ts'
 import { type SearchRun, step } from './run.ts'
 import type { SearchOptions } from './types.ts'
 
@@ -38,7 +38,7 @@ export async function logQuery(run: SearchRun, entry: QueryLogEntry): Promise<vo
       const row = {
         query: entry.normalized,
         user_id: run.user.id,
-        ip_hash: await sha256Hex(run.clientIp),
+        ip_hash: hashClientIp(run.deps.config, run.clientIp),
         latency_ms: entry.latencyMs,
         cached: entry.cached,
         success: entry.success,

@@ -2,6 +2,7 @@ import type { CacheEntry, CacheLookup } from '../clients/cache.ts'
 import type { VectorHit } from '../clients/zerodb/client.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
+import { type Audience, withholdHits } from './audience.ts'
 import { EMBEDDING_TTL_SECONDS } from './cache-keys.ts'
 import { decodeEmbedding, encodeEmbedding } from './embedding-codec.ts'
 import { type SearchRun, step } from './run.ts'
@@ -73,12 +74,29 @@ export function vectorSearch(run: SearchRun, vector: number[], options: SearchOp
   })
 }
 
-/** Step 7 (runs right after step 5: its sources feed steps 6 and 8). */
-export function buildSourcesStep(run: SearchRun, hits: VectorHit[], topK: number): Promise<BuiltSources> {
-  const minScore = run.deps.config.search.minScore
+/**
+ * Step 7 (runs right after step 5: its sources feed steps 6 and 8). Hits the audience may not see
+ * go first, so they reach neither the response nor the model, nor the media and related queries
+ * built from the sources.
+ */
+export function buildSourcesStep(
+  run: SearchRun,
+  hits: VectorHit[],
+  topK: number,
+  audience: Audience,
+): Promise<BuiltSources> {
+  const { minScore, publicSourceTypes } = run.deps.config.search
   return step('search.build_sources', run, { [ATTR.minScore]: minScore, [ATTR.topK]: topK }, async (span) => {
-    const built = buildSources(hits, minScore, topK)
-    addSpanAttributes({ [ATTR.sourcesCount]: built.sources.length, [ATTR.droppedCount]: built.dropped }, span)
+    const visible = withholdHits(hits, audience, publicSourceTypes)
+    const built = buildSources(visible.hits, minScore, topK)
+    addSpanAttributes(
+      {
+        [ATTR.sourcesCount]: built.sources.length,
+        [ATTR.droppedCount]: built.dropped,
+        [ATTR.sourcesWithheld]: visible.withheld,
+      },
+      span,
+    )
     return built
   })
 }

@@ -17,7 +17,7 @@ import type { SearchOptions, SearchResult } from './types.ts'
 const ENV = TEST_ENV
 const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
 const OPTIONS: SearchOptions = { topK: 5, bypassCache: false, stream: false }
-const SLOT = { key: 'search:query:abc', corpusVersion: '7' }
+const SLOT = { key: 'search:query:v2:members:abc', corpusVersion: '7' }
 const RESULT: SearchResult = {
   answer: 'Cross the ends and pull.',
   sources: [],
@@ -25,7 +25,17 @@ const RESULT: SearchResult = {
   related_queries: [],
 }
 
-function runWith(zerodb: Scripted[], stored: Record<string, unknown> = {}, env: Record<string, string> = {}) {
+const MEMBER = { id: 'u', role: 'member' }
+const ANONYMOUS = { id: 'anonymous', role: 'anonymous' }
+const PROFILE = { id: 'p', title: 'P', url: '/members/p', source_type: 'profile', score: 0.9, snippet: 'p' }
+const ARTICLE = { ...PROFILE, id: 'a', url: '/articles/a', source_type: 'article' }
+
+function runWith(
+  zerodb: Scripted[],
+  stored: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+  user = MEMBER,
+) {
   const config = resolveAppConfig({ ...ENV, ...env })
   const fake = fakeFetch(...zerodb)
   const redis = { get: async (key: string) => stored[key] ?? null } as unknown as Redis
@@ -34,7 +44,7 @@ function runWith(zerodb: Scripted[], stored: Record<string, unknown> = {}, env: 
   const deps = createSearchDeps(config, { fetch: fake.fetch })
   const run: SearchRun = {
     deps: { ...deps, cache: new CacheClient({ url: '', token: '', timeoutMs: 100, redis }) },
-    user: { id: 'u', role: 'member' },
+    user,
     clientIp: '127.0.0.1',
     recordQueryText: false,
     startedAt: 0,
@@ -59,7 +69,14 @@ const neighbour = (similarity: number, metadata: Record<string, unknown>) =>
     ],
     total_count: 1,
   })
-const fresh = { cache_key: SLOT.key, corpus_version: '7', options: 'x', expires_at: Date.now() + 60_000 }
+const fresh = {
+  cache_key: SLOT.key,
+  corpus_version: '7',
+  options: 'x',
+  expires_at: Date.now() + 60_000,
+  audience: 'public',
+  writer: 'u',
+}
 
 describe('lookupSimilar', () => {
   it('asks ZeroDB once: its own namespace, nearest one, the minimum score, same corpus version and options', async () => {
@@ -98,6 +115,50 @@ describe('lookupSimilar', () => {
     expect((await lookupSimilar(old.run, [1], OPTIONS, SLOT)).reason).toBe('stale')
   })
 
+  it('drops entries written before writers and audiences were recorded', async () => {
+    const stored = {
+      [SLOT.key]: { corpus_version: '7', result: RESULT },
+      'search:query:abc': { corpus_version: '7', result: RESULT },
+    }
+    const { writer: _w, audience: _a, ...unsigned } = fresh
+    for (const meta of [
+      unsigned,
+      { ...fresh, cache_key: 'search:query:abc' },
+      { ...fresh, audience: 'all' },
+    ]) {
+      const { run } = runWith([neighbour(0.95, meta), json(200, { success: true })], stored)
+      expect((await lookupSimilar(run, [1], OPTIONS, SLOT)).reason).toBe('stale')
+    }
+  })
+
+  it('an anonymous caller looks only among public entries and is never served a member-only source', async () => {
+    const anon = runWith([json(200, { vectors: [], total_count: 0 })], {}, {}, ANONYMOUS)
+    await lookupSimilar(anon.run, [1], OPTIONS, SLOT)
+    expect(anon.calls[0]!.body).toMatchObject({
+      metadata_filter: { corpus_version: '7', audience: 'public' },
+    })
+    // A member looks among all entries: no audience in the filter.
+    const member = runWith([json(200, { vectors: [], total_count: 0 })])
+    await lookupSimilar(member.run, [1], OPTIONS, SLOT)
+    expect((member.calls[0]!.body as { metadata_filter: object }).metadata_filter).not.toHaveProperty(
+      'audience',
+    )
+
+    const withProfile = { corpus_version: '7', result: { ...RESULT, sources: [PROFILE] } }
+    const members = runWith(
+      [neighbour(0.95, { ...fresh, audience: 'members' })],
+      { [SLOT.key]: withProfile },
+      {},
+      ANONYMOUS,
+    )
+    expect((await lookupSimilar(members.run, [1], OPTIONS, SLOT)).reason).toBe('stale')
+    // Even an entry marked public is checked against what it actually holds.
+    const mislabelled = runWith([neighbour(0.95, fresh)], { [SLOT.key]: withProfile }, {}, ANONYMOUS)
+    expect((await lookupSimilar(mislabelled.run, [1], OPTIONS, SLOT)).reason).toBe('miss')
+    const member2 = runWith([neighbour(0.95, { ...fresh, audience: 'members' })], { [SLOT.key]: withProfile })
+    expect((await lookupSimilar(member2.run, [1], OPTIONS, SLOT)).reason).toBe('hit')
+  })
+
   it('ignores an expired entry and one below the minimum (whatever ZeroDB’s own threshold did)', async () => {
     const stored = { [SLOT.key]: { corpus_version: '7', result: RESULT } }
     const expired = runWith([neighbour(0.99, { ...fresh, expires_at: Date.now() - 1 })], stored)
@@ -133,7 +194,7 @@ describe('writeSimilar', () => {
       },
     )
     const before = Date.now()
-    await writeSimilar(run, NO_SPAN, [0.5], OPTIONS, SLOT)
+    await writeSimilar(run, NO_SPAN, [0.5], OPTIONS, SLOT, { sources: [ARTICLE] })
     const body = calls[0]!.body as Record<string, unknown> & { vector_metadata: Record<string, unknown> }
     expect(calls[0]!.url).toContain('/database/vectors/upsert')
     expect(body).toMatchObject({
@@ -144,6 +205,8 @@ describe('writeSimilar', () => {
         cache_key: SLOT.key,
         corpus_version: '7',
         options: await optionsFingerprint(OPTIONS),
+        audience: 'public',
+        writer: 'u',
       },
     })
     expect(body.vector_id).toMatch(/^sq-[0-9a-f]{32}$/)
@@ -152,8 +215,17 @@ describe('writeSimilar', () => {
     expect(expires).toBeLessThanOrEqual(Date.now() + 300_000)
   })
 
+  it('marks an answer with a member-only source for members, and never writes an anonymous question', async () => {
+    const member = runWith([json(200, { vector_id: 'sq-x' })])
+    await writeSimilar(member.run, NO_SPAN, [0.5], OPTIONS, SLOT, { sources: [ARTICLE, PROFILE] })
+    expect(member.calls[0]!.body).toMatchObject({ vector_metadata: { audience: 'members', writer: 'u' } })
+    const anon = runWith([json(200, { vector_id: 'sq-x' })], {}, {}, ANONYMOUS)
+    await writeSimilar(anon.run, NO_SPAN, [0.5], OPTIONS, SLOT, { sources: [ARTICLE] })
+    expect(anon.calls).toHaveLength(0)
+  })
+
   it('a failed write is swallowed (noted on the span), not thrown into the background', async () => {
     const { run } = runWith([json(500, { detail: 'down' })])
-    await expect(writeSimilar(run, NO_SPAN, [0.5], OPTIONS, SLOT)).resolves.toBeUndefined()
+    await expect(writeSimilar(run, NO_SPAN, [0.5], OPTIONS, SLOT, RESULT)).resolves.toBeUndefined()
   })
 })

@@ -1,7 +1,8 @@
 import { type Span, SpanKind } from '@opentelemetry/api'
 import { ATTR, type CacheKind, type SimilarOutcome, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, setSpanError, withSpan } from '../telemetry/helpers.ts'
-import { optionsFingerprint, similarVectorId } from './cache-keys.ts'
+import { type Audience, audienceOf, sourcesVisibleTo } from './audience.ts'
+import { isSearchCacheKey, optionsFingerprint, similarVectorId } from './cache-keys.ts'
 import { type CacheSlot, failOpen, isCachedAnswer } from './cache-step.ts'
 import type { SearchRun } from './run.ts'
 import type { SearchOptions, SearchResult } from './types.ts'
@@ -15,6 +16,15 @@ import type { SearchOptions, SearchResult } from './types.ts'
  * was deleted after a thumbs-down) or was computed for another corpus version, the pointer serves
  * nothing. Entries are filtered by corpus version and search options in ZeroDB, so a document write
  * retires every one of them at once, as it retires exact answers.
+ *
+ * Who writes, and who is served (issue 28): a similar hit serves one caller's answer to another
+ * caller's question, so the question that built it must be one somebody answers for. Only signed-in
+ * members' questions are indexed, each entry naming its writer (`writer`, the user id); anonymous
+ * questions are answered and cached under their exact key but never indexed. Each entry carries the
+ * audience of what it points at: `members` when any of its sources is one anonymous callers may not
+ * see, else `public` (then its sources are exactly the ones an anonymous caller would have been
+ * given: only withheld hits differ, and there were none in its top_k). Anonymous callers look only
+ * among `public` entries, members among all; the served answer's sources are checked again.
  */
 
 /** Metadata of one index entry (ZeroDB `vector_metadata`). */
@@ -25,6 +35,10 @@ export interface SimilarEntryMetadata {
   options: string
   /** Epoch ms after which the entry is ignored (the answer's TTL). */
   expires_at: number
+  /** Who may be served it: `public` only when every source of the answer is public. */
+  audience: Audience
+  /** The user id of the signed-in member whose question wrote it, for accountability. */
+  writer: string
 }
 
 export type SimilarLookup =
@@ -34,9 +48,14 @@ export type SimilarLookup =
   /** Switched off, bypass_cache, or no corpus version to match: no lookup, no span. */
   | { reason: 'skipped' }
 
-/** Whether this search may look in (and later write to) the similarity index. */
+/** Whether this search may look in the similarity index. */
 export function similarCacheApplies(run: SearchRun, options: SearchOptions, slot: CacheSlot | undefined) {
   return run.deps.config.similarCache.enabled && !options.bypassCache && slot !== undefined
+}
+
+/** Whether this search's question may be written to the index: a signed-in member's only. */
+export function mayWriteSimilar(run: Pick<SearchRun, 'user'>): boolean {
+  return audienceOf(run.user) === 'members'
 }
 
 /**
@@ -52,7 +71,11 @@ export async function lookupSimilar(
 ): Promise<SimilarLookup> {
   if (!slot || !similarCacheApplies(run, options, slot)) return { reason: 'skipped' }
   const { minScore, namespace } = run.deps.config.similarCache
-  const attributes = { [ATTR.similarMinScore]: minScore, [ATTR.cacheHit]: false }
+  const attributes = {
+    [ATTR.similarMinScore]: minScore,
+    [ATTR.cacheHit]: false,
+    [ATTR.searchAudience]: audienceOf(run.user),
+  }
   // One span for the lookup and its ZeroDB call (kind CLIENT, with the call's attributes): a miss
   // makes no other call, so a second `zerodb.vector_search` span under it would only add bytes.
   return withSpan(SPAN.similarLookup, { kind: SpanKind.CLIENT, attributes }, async (span) => {
@@ -87,16 +110,17 @@ async function find(
   slot: CacheSlot,
 ): Promise<Found> {
   const { minScore, namespace } = run.deps.config.similarCache
+  const audience = audienceOf(run.user)
+  const filter: Record<string, unknown> = {
+    corpus_version: slot.corpusVersion,
+    options: await optionsFingerprint(options),
+  }
+  // Members may be served either audience's entries: no filter, and so no `$in` either.
+  if (audience === 'public') filter.audience = 'public'
   let hits: Awaited<ReturnType<typeof run.deps.similarZerodb.searchVectors>>
   try {
     hits = await run.deps.similarZerodb.searchVectors(
-      {
-        vector,
-        namespace,
-        limit: 1,
-        threshold: minScore,
-        metadataFilter: { corpus_version: slot.corpusVersion, options: await optionsFingerprint(options) },
-      },
+      { vector, namespace, limit: 1, threshold: minScore, metadataFilter: filter },
       { span },
     )
   } catch (error: unknown) {
@@ -111,8 +135,14 @@ async function find(
   if (!nearest || nearest.score < minScore) return { reason: 'miss' }
   span.setAttribute(ATTR.similarScore, nearest.score)
   const meta = nearest.metadata as Partial<SimilarEntryMetadata>
+  // An entry from before writers and audiences were recorded (or pointing at a key of that time)
+  // was possibly written by anyone: it is dropped like an expired one.
   if (
     typeof meta.cache_key !== 'string' ||
+    !isSearchCacheKey(meta.cache_key) ||
+    typeof meta.writer !== 'string' ||
+    (meta.audience !== 'public' && meta.audience !== 'members') ||
+    (audience === 'public' && meta.audience !== 'public') ||
     typeof meta.expires_at !== 'number' ||
     meta.expires_at < Date.now()
   ) {
@@ -126,6 +156,9 @@ async function find(
   if (cached.reason === 'miss' || !isCachedAnswer(cached.value))
     return { reason: 'stale', vectorId: nearest.id }
   if (cached.value.corpus_version !== slot.corpusVersion) return { reason: 'stale' }
+  // The sources are checked against today's settings (SEARCH_PUBLIC_SOURCE_TYPES may have narrowed).
+  const { publicSourceTypes } = run.deps.config.search
+  if (!sourcesVisibleTo(cached.value.result.sources, audience, publicSourceTypes)) return { reason: 'miss' }
   return { reason: 'hit', result: cached.value.result, similarity: nearest.score, cacheKey: meta.cache_key }
 }
 
@@ -133,7 +166,8 @@ async function find(
  * Inside step 9, once the exact answer is stored (its `zerodb.upsert_vector` span is a child of
  * `search.cache_write`: no span of its own, a miss trace stays small): the question's embedding,
  * pointing at that answer. One entry per exact key, so asking the same question again under a new
- * corpus version replaces the old entry instead of adding one.
+ * corpus version replaces the old entry instead of adding one. Called for members' questions only
+ * (mayWriteSimilar); refuses anything else, so no other caller can become a writer by mistake.
  */
 export async function writeSimilar(
   run: SearchRun,
@@ -141,14 +175,19 @@ export async function writeSimilar(
   vector: number[],
   options: SearchOptions,
   slot: CacheSlot,
+  result: Pick<SearchResult, 'sources'>,
 ): Promise<void> {
+  if (!mayWriteSimilar(run)) return
   const { namespace } = run.deps.config.similarCache
   const ttlSeconds = run.deps.config.cache.ttlSeconds
+  const { publicSourceTypes } = run.deps.config.search
   const metadata: SimilarEntryMetadata = {
     cache_key: slot.key,
     corpus_version: slot.corpusVersion,
     options: await optionsFingerprint(options),
     expires_at: Date.now() + ttlSeconds * 1000,
+    audience: sourcesVisibleTo(result.sources, 'public', publicSourceTypes) ? 'public' : 'members',
+    writer: run.user.id,
   }
   try {
     // The document is the key, not the question: the index never holds query text.

@@ -88,6 +88,12 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   similarScore:
     '`search.similar_cache.lookup`: cosine similarity of the nearest earlier question at or above the minimum.',
   similarMinScore: '`search.similar_cache.lookup`: `SEARCH_SIMILAR_CACHE_MIN_SCORE`.',
+  searchAudience:
+    '`search.cache_check` and `search.similar_cache.lookup`: who the answer is for, `public` (anonymous) or `members` (signed in); part of the cache key and of the similarity index.',
+  sourcesWithheld:
+    '`search.build_sources`: hits of source types the caller’s audience may not see (`SEARCH_PUBLIC_SOURCE_TYPES`), removed before top_k is taken.',
+  answerLinksRemoved:
+    '`search.generate_answer`: links in the model’s text that no retrieved source holds, replaced by `[link removed]`.',
   dbSystemName: 'Client spans: `zerodb` or `redis`.',
   dbOperationName: 'Client spans: the operation (`vector_search`, `GET`, …).',
   dbCollectionName: 'ZeroDB spans: namespace or table.',
@@ -116,6 +122,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   corpusBumpFailed: '`documents.*`: the corpus version could not be bumped (cached answers expire by TTL).',
   telemetryDroppedTraces:
     'Local root of an exported trace: traces the span processor dropped, unexported, since the previous export because more than 128 were held at once.',
+  traceContextRemote:
+    'Root span of a request that carried a valid `traceparent`: `parent` (continued it) or `linked` (a caller not trusted to steer tracing: new trace, linked to the caller’s context).',
   healthStatus: '`GET /health`: `healthy`, `degraded` or (deep, 503) `unhealthy`.',
   streamOutcome:
     '`search.respond` (streamed): `completed`, `cancelled` (client went away) or `error`; `cancelled` also on the aborted `chat {model}` and `search.generate_answer`.',
@@ -132,7 +140,13 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   feedbackReplaced: '`feedback.submit`: this rating replaced the same caller’s earlier one.',
   feedbackFlagged:
     '`feedback.submit`: flagged for admin review (rated down); `feedback.list`: the `flagged` filter asked for.',
-  feedbackCacheRetired: '`feedback.submit`: rated down, and the rated answer’s cache entry was deleted.',
+  feedbackCacheRetired:
+    '`feedback.submit`: this rating retired the rated answer (its cache entry was deleted); `feedback.retire`: the cache entry was deleted (false: it was no longer cached).',
+  feedbackRetireRaters:
+    '`feedback.submit`: a signed-in rating down of a cached answer: distinct signed-in members who rated that answer down, this one included.',
+  feedbackRetireNeeded: '`feedback.submit`: with `feedback.retire.raters`, `FEEDBACK_RETIRE_MIN_RATERS`.',
+  feedbackRetiredBy:
+    '`feedback.retire`: `admin` (an admin’s decision) or `raters` (enough signed-in raters).',
   feedbackLookupBy: '`feedback.find_search`: `trace_id` or `query_id`, how the client named the search.',
   feedbackLookupAttempts:
     '`feedback.find_search`: query-log lookups made (more than one when the rating overtook the row’s write).',
@@ -154,12 +168,14 @@ export interface SpanDoc {
 const STEP_MEANINGS: Record<SearchStep, string> = {
   'search.normalize': 'Trim, collapse whitespace, lowercase, strip control characters.',
   'search.rate_limit': 'Sliding-window limit per user (or IP) in Upstash; fails open.',
-  'search.cache_check': 'Looks up the answer under `search:query:{sha256}` (query, options, corpus version).',
+  'search.cache_check':
+    'Looks up the answer under `search:query:v2:{audience}:{sha256}` (audience, query, options; the corpus version is in the value).',
   'search.generate_embedding': 'Embeds the query (cached 24 h under `embedding:{model}:{sha256}`).',
   'search.vector_search': 'Cosine search in ZeroDB namespace `wwmaa`.',
   'search.generate_answer':
-    'The grounded answer from the chat model, in parallel with media; falls back to sources.',
-  'search.build_sources': 'Threshold, dedupe by document, URLs by type.',
+    'The grounded answer from the chat model (the question delimited as data, links the sources do not hold removed), in parallel with media; falls back to sources.',
+  'search.build_sources':
+    'Withholds source types the audience may not see, then threshold, dedupe by document, URLs by type.',
   'search.attach_media': 'One `query_documents` on table `media` for the sources’ videos and images.',
   'search.cache_write':
     'Stores the answer after the response (waitUntil), then the question’s embedding in the similarity index (`zerodb.upsert_vector`).',
@@ -200,8 +216,10 @@ const FEEDBACK_MEANINGS: Record<FeedbackOperation, string> = {
   find_search:
     '`POST /api/search/feedback`: finds the rated search’s `search_queries` row, waiting up to `FEEDBACK_SEARCH_WAIT_MS` for it.',
   submit:
-    '`POST /api/search/feedback`: stores the rating in `search_feedback`; links to the rated search’s root span; rated down, deletes its cached answer.',
-  list: '`GET /api/search/feedback`: a page of feedback for admins.',
+    '`POST /api/search/feedback`: stores the rating in `search_feedback`; links to the rated search’s root span; rated down, flags the answer and counts its signed-in raters.',
+  list: '`GET /api/search/feedback`: a page of feedback for admins (`flagged=true`: one item per rated answer).',
+  retire:
+    'Retires a rated answer (deletes its cache entry, marks its ratings decided): under `feedback.submit` when enough signed-in members rated it down, or `POST /api/search/feedback/{feedback_id}/retire` (admins).',
 }
 
 export function spanDocs(

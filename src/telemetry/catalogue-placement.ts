@@ -39,7 +39,10 @@ const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
     always: ['rateLimitKeyType', 'rateLimitAllowed', 'rateLimitRemaining', 'rateLimitLimit'],
     sometimes: ['rateLimitFailOpen'],
   },
-  'search.cache_check': { always: ['bypassCache', 'cacheHit'], sometimes: ['cacheFailOpen'] },
+  'search.cache_check': {
+    always: ['bypassCache', 'cacheHit', 'searchAudience'],
+    sometimes: ['cacheFailOpen'],
+  },
   'search.generate_embedding': {
     always: ['model', 'embeddingCacheHit', 'embeddingDimensions'],
     sometimes: ['tokensUsed', 'query'],
@@ -49,10 +52,20 @@ const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
     sometimes: ['sourceType'],
   },
   'search.generate_answer': {
-    always: ['model', 'contextCount', 'stream', 'answerLength', 'answerFallback', 'tokensUsed'],
+    always: [
+      'model',
+      'contextCount',
+      'stream',
+      'answerLength',
+      'answerFallback',
+      'tokensUsed',
+      'answerLinksRemoved',
+    ],
     sometimes: ['timeToFirstTokenMs', 'errorUpstream', 'streamOutcome'],
   },
-  'search.build_sources': { always: ['topK', 'minScore', 'sourcesCount', 'droppedCount'] },
+  'search.build_sources': {
+    always: ['topK', 'minScore', 'sourcesCount', 'droppedCount', 'sourcesWithheld'],
+  },
   'search.attach_media': {
     always: ['videosCount', 'imagesCount'],
     sometimes: ['mediaDegraded', 'errorUpstream'],
@@ -143,6 +156,7 @@ const RULES: Record<string, Rule> = {
       ...USER,
       'errorUpstream',
       'telemetryDroppedTraces',
+      'traceContextRemote',
     ],
   },
   [HEALTH_ROOT]: {
@@ -157,7 +171,13 @@ const RULES: Record<string, Rule> = {
       'healthStatus',
       'healthDeep',
     ],
-    sometimes: ['userAgent', 'legacyHttpUserAgent', 'healthCached', 'telemetryDroppedTraces'],
+    sometimes: [
+      'userAgent',
+      'legacyHttpUserAgent',
+      'healthCached',
+      'telemetryDroppedTraces',
+      'traceContextRemote',
+    ],
   },
   ...Object.fromEntries(
     SEARCH_STEPS.map((name) => [name, { ...STEPS[name], always: ['step', ...USER, ...STEPS[name].always] }]),
@@ -187,6 +207,7 @@ const RULES: Record<string, Rule> = {
   'search.similar_cache.lookup': {
     always: [
       ...USER,
+      'searchAudience',
       'similarMinScore',
       'cacheHit',
       'similarOutcome',
@@ -222,9 +243,18 @@ const RULES: Record<string, Rule> = {
       'feedbackFlagged',
       'feedbackCacheRetired',
     ],
-    sometimes: ['feedbackReason', 'feedbackComment', 'searchTraceId', 'searchModel', 'searchTopSourceType'],
+    sometimes: [
+      'feedbackReason',
+      'feedbackComment',
+      'searchTraceId',
+      'searchModel',
+      'searchTopSourceType',
+      'feedbackRetireRaters',
+      'feedbackRetireNeeded',
+    ],
   },
   'feedback.list': { always: [...USER, 'queryLimit', 'queryResultCount'], sometimes: ['feedbackFlagged'] },
+  'feedback.retire': { always: [...USER, 'feedbackRetiredBy', 'feedbackCacheRetired'] },
   'health.check.{dependency}': {
     always: ['healthDependency', 'healthDependencyStatus', 'healthRequired', 'latencyMs'],
     // The OpenAI and ZeroDB probes make their HTTP call inside this span.

@@ -67,7 +67,7 @@ export const SPAN = {
 } as const
 
 /** The feedback routes' spans (issue 14): finding the rated search, storing the rating, listing. */
-export const FEEDBACK_OPERATIONS = ['rate_limit', 'find_search', 'submit', 'list'] as const
+export const FEEDBACK_OPERATIONS = ['rate_limit', 'find_search', 'submit', 'list', 'retire'] as const
 export type FeedbackOperation = (typeof FEEDBACK_OPERATIONS)[number]
 
 export const ZERODB_OPERATIONS = [
@@ -180,6 +180,10 @@ export const ATTR = {
   similarOutcome: 'similar_cache.outcome',
   similarScore: 'similar_cache.similarity',
   similarMinScore: 'similar_cache.min_score',
+  // Audiences and answer integrity (issue 28)
+  searchAudience: 'search.audience',
+  sourcesWithheld: 'sources.withheld_count',
+  answerLinksRemoved: 'answer.links_removed',
   // ZeroDB and Redis (old and current semconv names side by side, as Honeycomb boards use both)
   dbSystemName: ATTR_DB_SYSTEM_NAME,
   dbOperationName: ATTR_DB_OPERATION_NAME,
@@ -212,6 +216,7 @@ export const ATTR = {
   healthStatus: 'health.status',
   // Telemetry itself
   telemetryDroppedTraces: 'telemetry.dropped_traces',
+  traceContextRemote: 'trace_context.remote',
   // Streaming, deep health (issue 13)
   streamOutcome: 'stream.outcome',
   healthDeep: 'health.deep',
@@ -227,6 +232,10 @@ export const ATTR = {
   feedbackReplaced: 'feedback.replaced',
   feedbackFlagged: 'feedback.flagged_for_review',
   feedbackCacheRetired: 'feedback.cache_retired',
+  // Retirement (issue 28): a rating down flags; admins or enough signed-in raters retire
+  feedbackRetireRaters: 'feedback.retire.raters',
+  feedbackRetireNeeded: 'feedback.retire.needed',
+  feedbackRetiredBy: 'feedback.retired_by',
   feedbackLookupBy: 'feedback.lookup_by',
   feedbackLookupAttempts: 'feedback.lookup_attempts',
   feedbackFound: 'feedback.found',

@@ -155,3 +155,45 @@ describe('OTEL_SEMCONV_STABILITY_OPT_IN', () => {
     expect(error.message).toContain('either http or http/dup')
   })
 })
+
+describe('inbound trace context trust', () => {
+  it('continues every caller outside production and only trusted networks in production', () => {
+    expect(resolve({}).traceContext).toEqual({ trust: 'all', trustedNetworks: [] })
+    expect(resolve({ OTEL_DEPLOYMENT_ENVIRONMENT: 'staging' }).traceContext.trust).toBe('all')
+    expect(resolve({ OTEL_DEPLOYMENT_ENVIRONMENT: 'production' }).traceContext).toEqual({
+      trust: 'trusted',
+      trustedNetworks: [],
+    })
+  })
+
+  it('parses TRACE_CONTEXT_TRUSTED_CIDRS once, into networks of both families', () => {
+    const { trustedNetworks } = resolve({
+      OTEL_DEPLOYMENT_ENVIRONMENT: 'production',
+      TRACE_CONTEXT_TRUSTED_CIDRS: '10.0.0.0/8, 2001:db8::/32,127.0.0.1',
+    }).traceContext
+    expect(trustedNetworks.map((n) => [n.family, n.prefix])).toEqual([
+      [4, 8],
+      [6, 32],
+      [4, 32],
+    ])
+  })
+
+  it('lets TRACE_CONTEXT_TRUST override the environment default, any case', () => {
+    expect(
+      resolve({ OTEL_DEPLOYMENT_ENVIRONMENT: 'production', TRACE_CONTEXT_TRUST: 'All' }).traceContext.trust,
+    ).toBe('all')
+    expect(resolve({ TRACE_CONTEXT_TRUST: 'none' }).traceContext.trust).toBe('none')
+  })
+
+  it.each([
+    ['TRACE_CONTEXT_TRUSTED_CIDRS', '10.0.0.1/8', 'bits set beyond its /8 prefix'],
+    ['TRACE_CONTEXT_TRUSTED_CIDRS', '10.0.0.0/8,example.com', '"example.com" is not an IPv4 or IPv6'],
+    ['TRACE_CONTEXT_TRUSTED_CIDRS', '2001:db8::/129', 'prefix length'],
+    ['TRACE_CONTEXT_TRUST', 'cidrs', 'all'],
+  ])('names %s in the error for the bad value %s', (variable, value, detail) => {
+    const error = errorOf({ [variable]: value })
+    expect(error.variable).toBe(variable)
+    expect(error.message).toContain(variable)
+    expect(error.message).toContain(detail)
+  })
+})

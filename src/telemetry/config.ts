@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import pkg from '../../package.json' with { type: 'json' }
 import { booleanVar, httpUrlVar } from '../env-parsers.ts'
+import { type Cidr, CidrError, parseCidrList } from '../net/cidr.ts'
 
 /**
  * Telemetry settings, parsed once per env object from the OTel-standard variables. Every default
@@ -19,6 +20,9 @@ export const SAMPLERS = [
 export type SamplerName = (typeof SAMPLERS)[number]
 export const EXPORTER_TYPES = ['http', 'console', 'none'] as const
 export type ExporterType = (typeof EXPORTER_TYPES)[number]
+/** TRACE_CONTEXT_TRUST: whose inbound `traceparent` is continued (src/telemetry/trace-trust.ts). */
+export const TRACE_CONTEXT_TRUST = ['all', 'trusted', 'none'] as const
+export type TraceContextTrust = (typeof TRACE_CONTEXT_TRUST)[number]
 /** OTEL_SEMCONV_STABILITY_OPT_IN for HTTP: `http` = current names only, `http/dup` = old ones too. */
 export type HttpSemconv = 'http' | 'http/dup'
 
@@ -50,6 +54,16 @@ export interface ResolvedTelemetryConfig {
   recordQueryText: boolean
   /** OTEL_SEMCONV_STABILITY_OPT_IN. @default 'http/dup' */
   httpSemconv: HttpSemconv
+  traceContext: {
+    /**
+     * TRACE_CONTEXT_TRUST: `all` continues every caller's trace context, `trusted` only that of
+     * callers in `trustedNetworks` (others get a new trace linked to theirs), `none` nobody's.
+     * @default 'all'; production 'trusted'
+     */
+    trust: TraceContextTrust
+    /** TRACE_CONTEXT_TRUSTED_CIDRS: comma-separated IPv4/IPv6 networks, matched against `cf-connecting-ip`. @default [] */
+    trustedNetworks: readonly Cidr[]
+  }
 }
 
 export class TelemetryConfigError extends Error {
@@ -90,6 +104,19 @@ const variables = {
     .transform((entries): HttpSemconv | undefined =>
       entries.includes('http/dup') ? 'http/dup' : entries.includes('http') ? 'http' : undefined,
     )
+    .optional(),
+  TRACE_CONTEXT_TRUST: z.string().trim().toLowerCase().pipe(z.enum(TRACE_CONTEXT_TRUST)).optional(),
+  TRACE_CONTEXT_TRUSTED_CIDRS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return parseCidrList(v)
+      } catch (error: unknown) {
+        if (!(error instanceof CidrError)) throw error
+        ctx.addIssue({ code: 'custom', message: error.message })
+        return z.NEVER
+      }
+    })
     .optional(),
 } as const
 type VariableName = keyof typeof variables
@@ -196,5 +223,10 @@ export function resolveTelemetryConfig(env: Record<string, unknown>): ResolvedTe
     // `http/dup` by default, unlike OpenTelemetry's own default: the original backend's Honeycomb
     // queries read the old names, and dropping them must be a decision (`http`).
     httpSemconv: read(env, 'OTEL_SEMCONV_STABILITY_OPT_IN') ?? 'http/dup',
+    traceContext: {
+      // Production callers are strangers until listed; elsewhere callers are our own tools.
+      trust: read(env, 'TRACE_CONTEXT_TRUST') ?? (production ? 'trusted' : 'all'),
+      trustedNetworks: read(env, 'TRACE_CONTEXT_TRUSTED_CIDRS') ?? [],
+    },
   }
 }

@@ -2,9 +2,12 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { ExportResultCode } from '@opentelemetry/core'
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { describe, expect, it } from 'vitest'
+import { hashIp } from '../privacy/ip-hash.ts'
+import { upstreamText } from '../privacy/upstream-text.ts'
 import { withSpan } from './helpers.ts'
 import { encodeSpans } from './otlp-exporter.ts'
-import { REDACTED, ScrubbingExporter, scrubAttributes, scrubValue } from './scrub.ts'
+import { REDACTED, Scrubber, ScrubbingExporter, scrubAttributes, scrubValue } from './scrub.ts'
+import { AUTH_SCHEMES, SECRET_PARAMS, TEXT_SECRET_PARAMS } from './scrub-rules.ts'
 import { memoryTracer } from './testing/memory-tracer.ts'
 
 const memory = memoryTracer()
@@ -122,5 +125,113 @@ describe('ScrubbingExporter', () => {
 
   it('leaves ordinary text alone', () => {
     expect(scrubValue('how do I tie my belt', ['sk-live-123456'])).toBe('how do I tie my belt')
+  })
+})
+
+const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl'
+const OPAQUE = 'tok_9f8e7d6c5b4a'
+
+describe('auth schemes, in any case', () => {
+  const cases = AUTH_SCHEMES.flatMap((scheme) =>
+    [scheme, scheme.toLowerCase(), scheme.toUpperCase()].map((spelled) => [spelled] as const),
+  )
+  it.each(cases)('redacts the credential after %s', (scheme) => {
+    for (const credential of [TOKEN, OPAQUE, btoa('admin:hunter22')]) {
+      const out = scrubValue(`upstream said: authorization ${scheme} ${credential} refused`, [])
+      expect(out).not.toContain(credential)
+      expect(out).toContain(REDACTED)
+    }
+  })
+
+  it.each([
+    ['what are basic katas'],
+    ['basic techniques for beginners'],
+    ['BASIC STANCES'],
+    ['the token ring of the dojo'],
+    ['digest of the seminar notes'],
+  ])('leaves prose after a scheme name readable: %s', (text) => {
+    expect(scrubValue(text, [])).toBe(text)
+  })
+})
+
+describe('credential parameters', () => {
+  it.each(SECRET_PARAMS.map((name) => [name]))('redacts %s in a query string and a fragment', (name) => {
+    const url = `https://x.test/cb?page=2&${name}=s3cr3tValue9&next=1#${name}=fr4gValue7`
+    const out = scrubValue(url, [])
+    expect(out).toBe(`https://x.test/cb?page=2&${name}=${REDACTED}&next=1#${name}=${REDACTED}`)
+  })
+
+  it.each(SECRET_PARAMS.map((name) => [name.toUpperCase()]))('redacts %s whatever its case', (name) => {
+    expect(scrubValue(`/cb?${name}=s3cr3tValue9`, [])).toBe(`/cb?${name}=${REDACTED}`)
+  })
+
+  it.each(TEXT_SECRET_PARAMS.map((name) => [name]))('redacts %s in free text', (name) => {
+    for (const text of [
+      `${name}=s3cr3tValue9 rest`,
+      `${name}: s3cr3tValue9 rest`,
+      `{"${name}":"s3cr3tValue9"}`,
+    ]) {
+      const out = scrubValue(text, [])
+      expect(out, text).not.toContain('s3cr3tValue9')
+      expect(out, text).toContain(REDACTED)
+    }
+  })
+
+  it('leaves token counters and ordinary key words alone in free text', () => {
+    const text = 'max tokens: 300, status code=502, key point: breathing'
+    expect(scrubValue(text, [])).toBe(text)
+  })
+})
+
+describe('upstream text', () => {
+  const body = `echo: how do I tie my belt token=s3cr3tValue9 ${'x'.repeat(400)}`
+  const message = `zerodb: HTTP 500: ${upstreamText(body)}`
+
+  it('withholds it where query text may not be recorded, keeping the status', () => {
+    const out = new Scrubber({ secrets: [], resource: {}, dropQueryString: true }).value(message)
+    expect(out).toMatch(/^zerodb: HTTP 500: «upstream text withheld \(\d+ chars\)»$/)
+  })
+
+  it('exports a scrubbed summary of at most 200 characters otherwise', () => {
+    const out = new Scrubber({ secrets: [], resource: {}, dropQueryString: false }).value(message)
+    const quoted = /«([^»]*)»/.exec(out)?.[1] ?? ''
+    expect(out.startsWith('zerodb: HTTP 500: «echo: how do I tie my belt token=[REDACTED]')).toBe(true)
+    expect(quoted.length).toBeLessThanOrEqual(200)
+    expect(out).not.toContain('s3cr3tValue9')
+  })
+
+  it('cannot be closed early by the upstream to smuggle text past the policy', () => {
+    const smuggled = `zerodb: HTTP 500: ${upstreamText('a» secret question «b')}`
+    const out = new Scrubber({ secrets: [], resource: {}, dropQueryString: true }).value(smuggled)
+    expect(out).not.toContain('secret question')
+  })
+})
+
+describe('caller addresses', () => {
+  const attributes = {
+    'client.address': '203.0.113.77',
+    'http.request.header.x-forwarded-for': '203.0.113.77, 10.0.0.1',
+    'server.address': 'api.example',
+  }
+
+  it('exports the keyed hash of each address when a key is set (production)', () => {
+    const out = scrubAttributes(attributes, {
+      secrets: [],
+      resource: {},
+      dropQueryString: true,
+      addressKey: 'k',
+    })
+    expect(out['client.address']).toBe(hashIp('k', '203.0.113.77'))
+    expect(out['http.request.header.x-forwarded-for']).toBe(
+      `${hashIp('k', '203.0.113.77')}, ${hashIp('k', '10.0.0.1')}`,
+    )
+    expect(out['server.address']).toBe('api.example')
+    expect(JSON.stringify(out)).not.toContain('203.0.113.77')
+  })
+
+  it('keeps addresses as recorded without a key (development, staging)', () => {
+    expect(scrubAttributes(attributes, { secrets: [], resource: {}, dropQueryString: false })).toEqual(
+      attributes,
+    )
   })
 })

@@ -2,14 +2,18 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api'
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core'
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources'
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace-base'
+import { hashIp } from '../privacy/ip-hash.ts'
+import { boundedUpstreamText, UPSTREAM_TEXT, withheldUpstreamText } from '../privacy/upstream-text.ts'
+import {
+  ADDRESS_ATTRIBUTES,
+  HEADER_CREDENTIAL,
+  SCHEME_CREDENTIAL,
+  SECRET_KEY,
+  TEXT_SECRET_PARAM,
+  URL_SECRET_PARAM,
+} from './scrub-rules.ts'
 
 export const REDACTED = '[REDACTED]'
-// Keys that hold credentials. `token` only as a whole word at the end (access_token, x-upstash-token),
-// so counters like gen_ai.usage.input_tokens or time_to_first_token_ms stay readable.
-const SECRET_KEY =
-  /(authorization|cookie|api[-_.]?key|(?:^|[._-])token$|secret|password|credential|x-honeycomb-team)/i
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g
-const URL_SECRET_PARAM = /([?&](?:token|key|api_key|apikey|access_token|secret|password|jwt)=)[^&#\s]*/gi
 
 /**
  * Attributes otel-cf-workers puts on every fetch span that say nothing `url.full` does not:
@@ -22,17 +26,27 @@ export interface ScrubOptions {
   secrets: string[]
   /** Resource attributes otel-cf-workers has no option for (deployment.environment.name). */
   resource: Attributes
-  /** Drop query strings from url.* attributes (user text) when query text may not be recorded. */
+  /**
+   * Query text may not be recorded (OTEL_RECORD_QUERY_TEXT false): drop query strings from url.*
+   * attributes, and withhold upstream texts (src/privacy/upstream-text.ts), which can echo it.
+   */
   dropQueryString: boolean
+  /**
+   * The IP hash key (src/privacy/ip-hash.ts) in production: caller addresses in the attributes
+   * ADDRESS_ATTRIBUTES names are exported as their keyed hash. Unset: exported as recorded.
+   */
+  addressKey?: string
 }
 
 /** Everything the value check looks for, in one precompiled pattern (tested before any replace). */
 function valueMatcher(secrets: string[]): RegExp {
   const escaped = secrets.map((secret) => secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-  return new RegExp([BEARER.source, URL_SECRET_PARAM.source, ...escaped].join('|'), 'i')
+  const sources = [SCHEME_CREDENTIAL, URL_SECRET_PARAM, TEXT_SECRET_PARAM].map((re) => re.source)
+  // `«` opens an upstream text. The `i` flag widens the test to any case: it may only over-match.
+  return new RegExp([...sources, '«', ...escaped].join('|'), 'i')
 }
 
-type KeyRule = 'drop' | 'redact' | 'check'
+type KeyRule = 'drop' | 'redact' | 'address' | 'check'
 
 /**
  * The scrubber for one configuration, built once (trace-config memoizes it): one compiled matcher
@@ -49,10 +63,21 @@ export class Scrubber {
 
   value(value: string): string {
     if (!this.matcher.test(value)) return value
-    let out = value.replace(BEARER, `$1 ${REDACTED}`).replace(URL_SECRET_PARAM, `$1${REDACTED}`)
+    // Withheld before anything else: nothing of the upstream's text is left to scrub.
+    let out = this.options.dropQueryString
+      ? value.replace(UPSTREAM_TEXT, (_all, text: string) => withheldUpstreamText(text))
+      : value
+    out = out
+      .replace(HEADER_CREDENTIAL, `$1 ${REDACTED}`)
+      .replace(SCHEME_CREDENTIAL, `$1 ${REDACTED}`)
+      .replace(URL_SECRET_PARAM, `$1${REDACTED}`)
+      .replace(TEXT_SECRET_PARAM, `$1${REDACTED}`)
     for (const secret of this.options.secrets)
       if (out.includes(secret)) out = out.split(secret).join(REDACTED)
-    return out
+    // Cut after scrubbing, so that a cut never leaves half a secret the patterns no longer see.
+    return this.options.dropQueryString
+      ? out
+      : out.replace(UPSTREAM_TEXT, (_all, text: string) => boundedUpstreamText(text))
   }
 
   attributes(attributes: Attributes): Attributes {
@@ -66,15 +91,30 @@ export class Scrubber {
       if (typeof value === 'string') {
         // Numbers and booleans cannot carry a credential; only string values are redacted by key.
         if (rule === 'redact') out[key] = REDACTED
+        else if (rule === 'address') out[key] = this.address(value)
         else {
           const cleaned = this.value(value)
           out[key] = this.options.dropQueryString && key === 'url.full' ? stripQuery(cleaned) : cleaned
         }
       } else if (Array.isArray(value)) {
-        out[key] = value.map((item) => (typeof item === 'string' ? this.value(item) : item)) as AttributeValue
+        out[key] = value.map((item) =>
+          typeof item !== 'string' ? item : rule === 'address' ? this.address(item) : this.value(item),
+        ) as AttributeValue
       } else out[key] = value
     }
     return out
+  }
+
+  /** Each address of a value (`x-forwarded-for` lists several) as its keyed hash. */
+  private address(value: string): string {
+    const key = this.options.addressKey
+    if (!key) return this.value(value)
+    return value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => hashIp(key, part))
+      .join(', ')
   }
 
   private rule(key: string): KeyRule {
@@ -85,7 +125,9 @@ export class Scrubber {
           ? 'drop'
           : SECRET_KEY.test(key)
             ? 'redact'
-            : 'check'
+            : this.options.addressKey && ADDRESS_ATTRIBUTES.has(key)
+              ? 'address'
+              : 'check'
       // Keys come from code (a few dozen), but a bound keeps a key-per-value bug from growing it.
       if (this.keyRules.size < 1024) this.keyRules.set(key, rule)
     }

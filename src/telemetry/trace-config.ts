@@ -2,6 +2,7 @@ import type { ResolveConfigFn, TraceConfig } from '@microlabs/otel-cf-workers'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base'
 import { memoizeByEnv } from '../env-memo.ts'
+import { ipHashKeyFromEnv } from '../privacy/ip-hash.ts'
 import { ATTR } from './catalogue.ts'
 import { type ResolvedTelemetryConfig, resolveTelemetryConfig, TelemetryConfigError } from './config.ts'
 import { ConsoleSpanExporter, NoopSpanExporter } from './console-exporter.ts'
@@ -9,6 +10,7 @@ import { OtlpJsonExporter } from './otlp-exporter.ts'
 import { createHeadSampler, createTailSampler } from './sampling.ts'
 import { ScrubbingExporter } from './scrub.ts'
 import { FlushingSpanProcessor } from './span-processor.ts'
+import { acceptTraceContextOption } from './trace-trust.ts'
 
 export type TelemetryState =
   | { ok: true; config: ResolvedTelemetryConfig }
@@ -63,10 +65,20 @@ export function tracingActive(state: TelemetryState): boolean {
   return state.config.exporterType !== 'none' || !samplingOff(state.config)
 }
 
-export function buildTraceConfig(config: ResolvedTelemetryConfig, secrets: string[]): TraceConfig {
+export function buildTraceConfig(
+  config: ResolvedTelemetryConfig,
+  secrets: string[],
+  /** The IP hash key (src/privacy/ip-hash.ts): production exports caller addresses hashed with it. */
+  addressKey?: string,
+): TraceConfig {
   if (!config.enabled) {
-    // Exporter `none` with sampling on: spans and trace ids, nothing kept or sent.
-    return { ...disabledConfig, sampling: { ...disabledConfig.sampling, headSampler: headSampler(config) } }
+    // Exporter `none` with sampling on: spans and trace ids, nothing kept or sent. Trace ids still
+    // reach callers (and feedback finds searches by them), so the trust rule holds here too.
+    return {
+      ...disabledConfig,
+      sampling: { ...disabledConfig.sampling, headSampler: headSampler(config) },
+      handlers: handlers(config),
+    }
   }
   const inner =
     config.exporterType === 'http' && config.tracesEndpoint
@@ -81,6 +93,7 @@ export function buildTraceConfig(config: ResolvedTelemetryConfig, secrets: strin
       [ATTR.deploymentEnvironment]: config.environment,
     },
     dropQueryString: !config.recordQueryText,
+    addressKey: config.environment === 'production' ? addressKey : undefined,
   })
   const tailSampler = createTailSampler(config)
   return {
@@ -88,13 +101,18 @@ export function buildTraceConfig(config: ResolvedTelemetryConfig, secrets: strin
     // Our processor, not otel-cf-workers' BatchTraceSpanProcessor (which never forgets a trace).
     spanProcessors: new FlushingSpanProcessor({ exporter, tailSampler }),
     sampling: { headSampler: headSampler(config), tailSampler },
-    handlers: { fetch: { acceptTraceContext: true } },
+    handlers: handlers(config),
     fetch: { includeTraceContext: true },
     propagator,
     // One span per outbound call: the clients' CLIENT spans carry the HTTP attributes and inject
     // traceparent themselves (src/clients/http-span.ts), so no automatic `fetch` child span.
     instrumentation: { instrumentGlobalFetch: false },
   }
+}
+
+/** Whose `traceparent` is continued: decided by otel-cf-workers before the request span exists. */
+function handlers(config: ResolvedTelemetryConfig): TraceConfig['handlers'] {
+  return { fetch: { acceptTraceContext: acceptTraceContextOption(config.traceContext) } }
 }
 
 function headSampler(config: ResolvedTelemetryConfig) {
@@ -106,6 +124,7 @@ export const SECRET_VARIABLES = [
   'ZERODB_API_KEY',
   'OPENAI_API_KEY',
   'UPSTASH_REDIS_REST_TOKEN',
+  'IP_HASH_SECRET',
   'JWT_SECRET',
   'OTEL_EXPORTER_OTLP_HEADERS',
 ] as const
@@ -124,7 +143,7 @@ export function secretValues(env: Record<string, unknown>, headers: Record<strin
 const traceConfigOf = memoizeByEnv((env): TraceConfig => {
   const state = telemetryState(env)
   if (!state.ok) return disabledConfig
-  return buildTraceConfig(state.config, secretValues(env, state.config.headers))
+  return buildTraceConfig(state.config, secretValues(env, state.config.headers), ipHashKeyFromEnv(env)?.key)
 })
 
 export const resolveTraceConfig: ResolveConfigFn = (env: Record<string, unknown>) => traceConfigOf(env)

@@ -1,6 +1,8 @@
 import { instrument } from '@microlabs/otel-cf-workers'
+import { trace } from '@opentelemetry/api'
 import type { Bindings } from '../env.ts'
 import { resolveTraceConfig, telemetryState, tracingActive } from './trace-config.ts'
+import { noteRemoteContext } from './trace-trust.ts'
 
 type FetchHandler = (request: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response>
 
@@ -47,7 +49,12 @@ function tracedHandler(fetch: FetchHandler, env: Bindings): FetchHandler {
       // hit by identity, and the Proxy only adds spans for binding objects (KV, D1, queues,
       // services), which this Worker does not use. The ExecutionContext stays the proxied one,
       // which is how export waits for waitUntil work. The request is the real one behind the view.
-      fetch: (view, _sdkEnv, ctx) => fetch(requestOf(view), env, ctx),
+      fetch: (view, _sdkEnv, ctx) => {
+        const request = requestOf(view)
+        // The request span is active now: link a caller's context it did not continue.
+        noteRemoteContext(trace.getActiveSpan(), request.headers)
+        return fetch(request, env, ctx)
+      },
     },
     // One handler per env object (withTracing), so the config is this env's, memoized.
     (_sdkEnv, trigger) => resolveTraceConfig(env, trigger),

@@ -1,5 +1,6 @@
 import { context, type Span, SpanKind, trace } from '@opentelemetry/api'
 import { UpstreamError } from '../../errors.ts'
+import { upstreamText } from '../../privacy/upstream-text.ts'
 import { ATTR, SPAN, type ZeroDbOperation } from '../../telemetry/catalogue.ts'
 import { addSpanAttributes, withSpan } from '../../telemetry/helpers.ts'
 import type { FetchLike } from '../fetch.ts'
@@ -139,7 +140,7 @@ export class ZeroDbClient {
       }
       span.setAttributes({ [ATTR.batchCreated]: total.succeeded, [ATTR.batchFailed]: total.failed })
       if (total.failed > 0) {
-        const first = total.errors[0] ? `: ${total.errors[0]}` : ''
+        const first = total.errors[0] ? `: ${upstreamText(String(total.errors[0]))}` : ''
         throw new UpstreamError(
           'zerodb',
           'partial',

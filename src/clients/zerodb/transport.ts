@@ -1,4 +1,5 @@
 import { UpstreamError } from '../../errors.ts'
+import { upstreamText } from '../../privacy/upstream-text.ts'
 import { type FetchLike, globalFetch } from '../fetch.ts'
 import { tracedFetch } from '../http-span.ts'
 import { API_KEY_HEADER, errorDetail, isDimensionMismatch } from './wire.ts'
@@ -99,7 +100,7 @@ export class ZeroDbTransport {
     }
     if (allow.includes(response.status)) return { ok: false as const, status: response.status }
     const detail = detailOf(text)
-    const message = `HTTP ${response.status}${detail ? `: ${detail}` : ''}`
+    const message = `HTTP ${response.status}${detail ? `: ${upstreamText(detail)}` : ''}`
     if (isDimensionMismatch(response.status, detail)) {
       throw new UpstreamError('zerodb', 'rejected', message, response.status)
     }

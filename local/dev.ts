@@ -120,8 +120,15 @@ async function main(): Promise<void> {
   // --var keeps the Worker pointed at the stack when a LOCAL_*_PORT override moves a server.
   const vars = Object.entries(stack.env).flatMap(([k, v]) => ['--var', `${k}:${v}`])
   const args = ['dev', '--ip', '127.0.0.1', '--port', String(workerPort), ...vars, ...process.argv.slice(2)]
-  // Offline by design: skip wrangler's telemetry and its fetch of the Request.cf placeholder data.
-  const env = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', ...process.env }
+  // Offline by design: no telemetry (also `send_metrics = false` in wrangler.toml), no fetch of the
+  // Request.cf placeholder data, and no banner, whose update check asks the npm registry for
+  // wrangler's latest version on every start.
+  const env = {
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    WRANGLER_SEND_METRICS: 'false',
+    WRANGLER_HIDE_BANNER: 'true',
+    ...process.env,
+  }
   const wrangler = spawn('node_modules/.bin/wrangler', args, { stdio: 'inherit', env })
 
   let shuttingDown = false

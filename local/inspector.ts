@@ -2,7 +2,8 @@ import { fetch as miniflareFetch } from 'miniflare'
 
 /**
  * A minimal DevTools-protocol client for the Worker's isolate (wrangler's inspector), over
- * miniflare's WebSocket-capable fetch: Node 20 has no WebSocket global.
+ * miniflare's WebSocket-capable fetch (Node's own WebSocket client failed to open the inspector's
+ * socket under wrangler 4.164, Node 24).
  */
 export interface Inspector {
   send<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>): Promise<T>

@@ -25,6 +25,8 @@ export async function startLocalWorker(
   vars: Record<string, string>,
   options: LocalWorkerOptions = {},
 ): Promise<LocalWorker> {
+  // Offline, like `npm run dev`: no download of the Request.cf placeholder data (tests, bench).
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false'
   const worker = await unstable_startWorker({
     config: 'wrangler.toml',
     ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),

@@ -3,7 +3,7 @@ import type { FlatSpan } from '../local/servers/otlp-receiver.ts'
 import { type Harness, startHarness } from './harness.ts'
 import { freshQuery, one, traceWith } from './search-support.ts'
 
-// The OpenAI spans follow the GenAI semantic conventions the catalogue pins (v0.1.0 of
+// The OpenAI spans follow the GenAI semantic conventions the catalogue pins (commit e8fc575 of
 // open-telemetry/semantic-conventions-genai); the spec's step attributes stay on the step spans.
 
 let h: Harness

@@ -150,17 +150,17 @@ export class OpenAiClient {
       let inputTokens = 0
       let outputTokens = 0
       const finishReasons: string[] = []
+      const resultSoFar = (): ChatResult => ({
+        text,
+        model: responseModel,
+        inputTokens,
+        outputTokens,
+        finishReasons,
+        id: responseId,
+      })
       const partial = (): ChatResult => {
         span.setAttribute(ATTR.streamOutcome, 'cancelled')
-        return {
-          text,
-          model: responseModel,
-          inputTokens,
-          outputTokens,
-          finishReasons,
-          id: responseId,
-          cancelled: true,
-        }
+        return { ...resultSoFar(), cancelled: true }
       }
       if (cancel?.aborted) return partial()
       let stream: AsyncIterable<ChatCompletionChunk>
@@ -185,14 +185,7 @@ export class OpenAiClient {
       }
       if (cancel?.aborted) return partial()
       if (finishReasons.length === 0) throw malformed('chat stream ended without a finish reason')
-      const result: ChatResult = {
-        text,
-        model: responseModel,
-        inputTokens,
-        outputTokens,
-        finishReasons,
-        id: responseId,
-      }
+      const result = resultSoFar()
       // Seconds (a double), as the GenAI conventions define it.
       if (ttft !== undefined) result.timeToFirstChunkSeconds = ttft / 1000
       recordChat(span, result)

@@ -1,47 +1,11 @@
 import * as semconv from '@opentelemetry/semantic-conventions/incubating'
 import { describe, expect, it } from 'vitest'
+import { SPEC_NAMES } from '../../test/conformance/spec-names.ts'
 import { ATTR, EVENT } from './catalogue.ts'
 import { RENAMES } from './catalogue-renames.ts'
 
-// The tracing spec's names (/work/shared/tracing-spec.md), kept verbatim whatever the conventions say.
-const SPEC = new Set([
-  'http.method',
-  'http.url',
-  'http.status_code',
-  'http.user_agent',
-  'user.id',
-  'user.role',
-  'service.name',
-  'service.version',
-  'deployment.environment',
-  'error',
-  'error.type',
-  'error.message',
-  'exception.stacktrace',
-  'db.system',
-  'db.operation',
-  'db.collection',
-  'document.id',
-  'query.limit',
-  'query.result_count',
-  'step',
-  'query_length',
-  'normalized_query_length',
-  'cache_hit',
-  'query',
-  'embedding_dimensions',
-  'model',
-  'top_k',
-  'embedding_dimension',
-  'result_count',
-  'context_count',
-  'tokens_used',
-  'answer_length',
-  'videos_count',
-  'images_count',
-  'latency_ms',
-  'cached',
-])
+// The tracing spec's names: the conformance suite's allow-list, one list for both tests.
+const SPEC = SPEC_NAMES
 const CONVENTION = new Set(
   Object.entries(semconv)
     .filter(([name, value]) => name.startsWith('ATTR_') && typeof value === 'string')

@@ -14,6 +14,8 @@ export interface LocalWorkerOptions {
   inspector?: boolean
   /** Override wrangler.toml's `minify` (false keeps function names for CPU profiles). */
   minify?: boolean
+  /** A wrangler.toml environment (`production`: its name and bindings, as deployed). */
+  env?: string
 }
 
 /**
@@ -29,6 +31,7 @@ export async function startLocalWorker(
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false'
   const worker = await unstable_startWorker({
     config: 'wrangler.toml',
+    ...(options.env ? { env: options.env } : {}),
     ...(options.entrypoint ? { entrypoint: options.entrypoint } : {}),
     ...(options.minify !== undefined ? { build: { minify: options.minify } } : {}),
     envFiles: [],

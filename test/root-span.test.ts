@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { parse } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { unstable_startWorker } from 'wrangler'
 import type { FlatSpan } from '../local/servers/otlp-receiver.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
+import { startLocalWorker } from '../local/worker.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { hashIp, ipHashKey } from '../src/privacy/ip-hash.ts'
 import { faasName } from '../src/telemetry/resource.ts'
@@ -147,25 +147,9 @@ describe('wrangler.toml [env.production]: the Version Metadata binding', () => {
   it('makes the deployed version the service.version', async () => {
     // The production environment as configured (its binding included), pointed at the local stack.
     const vars = { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, OTEL_TRACES_SAMPLER_ARG: '1' }
-    const worker = await unstable_startWorker({
-      config: 'wrangler.toml',
-      env: 'production',
-      envFiles: [],
-      bindings: Object.fromEntries(
-        Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: v }]),
-      ),
-      dev: {
-        server: { hostname: '127.0.0.1', port: 0 },
-        inspector: false,
-        watch: false,
-        persist: false,
-        logLevel: 'error',
-      },
-    })
+    const worker = await startLocalWorker(vars, { env: 'production' })
     try {
-      await worker.ready
-      const url = (await worker.url).toString().replace(/\/$/, '')
-      const res = await fetch(`${url}/health`)
+      const res = await fetch(`${worker.url}/health`)
       const traceId = res.headers.get('x-trace-id') ?? ''
       const [root] = await stack.otlp.waitForTrace(traceId, { minSpans: 1 })
       const version = root?.resource['service.version']

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { ConfigError, resolveJwtPolicy } from '../src/config.ts'
+import { newApiClient } from './api-key.ts'
 import { descendants, waitForExit } from './processes.ts'
 import { seedStack, setupStack } from './seed.ts'
 import type { LocalStack } from './stack.ts'
@@ -63,6 +64,20 @@ async function printTokens(): Promise<void> {
   console.log(`  ADMIN_TOKEN=${admin}`)
 }
 
+/**
+ * One local API client, `local-site`, with a key made for this run, so the server-to-server path
+ * (X-API-Key, as the WWMAA website's server calls) can be tried at once. An API_CLIENTS of your own
+ * (.dev.vars or wrangler.toml) wins, and then no key is printed: only its hashes are known.
+ */
+function localApiClient(): { vars: string[]; key?: string } {
+  if (readWorkerVars().vars.API_CLIENTS) {
+    console.log('API clients: from your API_CLIENTS (no local key printed)')
+    return { vars: [] }
+  }
+  const { key, entry } = newApiClient('local-site')
+  return { vars: ['--var', `API_CLIENTS:${JSON.stringify([entry])}`], key }
+}
+
 async function main(): Promise<void> {
   const ports = {
     zerodb: port('LOCAL_ZERODB_PORT', 8788),
@@ -116,10 +131,24 @@ async function main(): Promise<void> {
   )
 
   await printTokens()
+  const apiClient = localApiClient()
+  if (apiClient.key) {
+    console.log('API client local-site (send as X-API-Key; npm run token -- --api-client NAME for another):')
+    console.log(`  API_KEY=${apiClient.key}`)
+  }
 
   // --var keeps the Worker pointed at the stack when a LOCAL_*_PORT override moves a server.
   const vars = Object.entries(stack.env).flatMap(([k, v]) => ['--var', `${k}:${v}`])
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(workerPort), ...vars, ...process.argv.slice(2)]
+  const args = [
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(workerPort),
+    ...vars,
+    ...apiClient.vars,
+    ...process.argv.slice(2),
+  ]
   // Offline by design: no telemetry (also `send_metrics = false` in wrangler.toml), no fetch of the
   // Request.cf placeholder data, and no banner, whose update check asks the npm registry for
   // wrangler's latest version on every start.

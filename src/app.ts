@@ -1,5 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import { callerContext } from './caller/context.ts'
 import type { AppEnv } from './env.ts'
+import { apiKey } from './middleware/api-key.ts'
 import { auth } from './middleware/auth.ts'
 import { configContext } from './middleware/config.ts'
 import { corsFromConfig } from './middleware/cors.ts'
@@ -22,7 +24,8 @@ export function createApp() {
   app.notFound(notFound)
   // Body limits sit on the routes that take a body (the batch route has its own).
   app.use('/api/*', corsFromConfig, limitHeaders, requireJson, deadline)
-  app.use('/api/*', securityHeaders, auth)
+  // The API client (X-API-Key) before the user (Bearer): a request may carry both.
+  app.use('/api/*', securityHeaders, apiKey, auth, callerContext)
   app.route('/', health)
   app.route('/', search)
   app.route('/', feedback)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { type ApiClientConfig, apiClientsVar } from './auth/api-clients.ts'
 import { ZERODB_DIMENSIONS } from './clients/zerodb/wire.ts'
 import { memoizeByEnv } from './env-memo.ts'
 import { booleanVar, httpUrlVar } from './env-parsers.ts'
@@ -71,6 +72,10 @@ const schema = z.object({
   ZERODB_SIMILAR_NAMESPACE: z.string().trim().min(1).default('wwmaa_similar_questions'),
   RATE_LIMIT_REQUESTS: int(1, 10_000_000).default(10),
   RATE_LIMIT_WINDOW_SECONDS: int(1, 86_400).default(60),
+  // An API client without its own `requests_per_minute`: the site's whole traffic, not one visitor's.
+  API_CLIENT_REQUESTS_PER_MINUTE: int(1, 1_000_000).default(600),
+  // Deep health probes three upstreams: a caller gets a few a minute, shared results serve the rest.
+  HEALTH_RATE_LIMIT_REQUESTS: int(1, 10_000).default(6),
   REQUEST_TIMEOUT_MS: int(100, 120_000).default(HTTP_DEFAULTS.requestTimeoutMs),
   MAX_BODY_BYTES: int(256, 10_485_760).default(HTTP_DEFAULTS.maxBodyBytes),
   MAX_BATCH_BODY_BYTES: int(256, 10_485_760).default(2_097_152),
@@ -83,6 +88,8 @@ const schema = z.object({
   // 3: one or two accounts may be wrong or hostile; three distinct members against one answer within
   // its lifetime (SEARCH_CACHE_TTL_SECONDS) is a signal. 0: only admins retire (src/feedback/retirement.ts).
   FEEDBACK_RETIRE_MIN_RATERS: int(0, 1000).default(3),
+  // A JSON array; unset: no API client, and any X-API-Key is a 401 (src/auth/api-clients.ts).
+  API_CLIENTS: apiClientsVar.optional(),
 })
 
 /** The typed view of the variables above; every option names its variable and its default. */
@@ -153,11 +160,20 @@ export interface ResolvedAppConfig {
     /** ZERODB_SIMILAR_NAMESPACE, the vector namespace of question embeddings. @default 'wwmaa_similar_questions' */
     namespace: string
   }
+  /** Budgets (src/budget/): limits in cost units, where a cached answer costs 1 (src/budget/costs.ts). */
   rateLimit: {
-    /** RATE_LIMIT_REQUESTS per window per user (or IP). @default 10 */
+    /**
+     * RATE_LIMIT_REQUESTS: units per window for each member, anonymous host (IPv4 address or IPv6
+     * /64) and API-client visitor without a limit of its own; ratings get a window of the same
+     * size, counted apart. @default 10
+     */
     requests: number
     /** RATE_LIMIT_WINDOW_SECONDS, sliding. @default 60 */
     windowSeconds: number
+    /** API_CLIENT_REQUESTS_PER_MINUTE: an API client's aggregate when its entry sets none. @default 600 */
+    clientRequestsPerMinute: number
+    /** HEALTH_RATE_LIMIT_REQUESTS: `/health?deep=1` calls per caller per minute. @default 6 */
+    healthRequests: number
   }
   http: {
     /** REQUEST_TIMEOUT_MS for a whole request (504 after it). @default 25000 */
@@ -203,6 +219,12 @@ export interface ResolvedAppConfig {
      */
     retireMinRaters: number
   }
+  /**
+   * API_CLIENTS: server-side clients calling with `X-API-Key`, each with the SHA-256 of its key and
+   * optional requests_per_minute / visitor_requests_per_minute (src/auth/api-clients.ts). A secret.
+   * @default [] (no client; any X-API-Key is refused)
+   */
+  apiClients: ApiClientConfig[]
 }
 
 /** The project's own access tokens: how they are verified, and how `npm run token` signs them. */
@@ -304,7 +326,12 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
       timeoutMs: c.SEARCH_SIMILAR_CACHE_TIMEOUT_MS,
       namespace: c.ZERODB_SIMILAR_NAMESPACE,
     },
-    rateLimit: { requests: c.RATE_LIMIT_REQUESTS, windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS },
+    rateLimit: {
+      requests: c.RATE_LIMIT_REQUESTS,
+      windowSeconds: c.RATE_LIMIT_WINDOW_SECONDS,
+      clientRequestsPerMinute: c.API_CLIENT_REQUESTS_PER_MINUTE,
+      healthRequests: c.HEALTH_RATE_LIMIT_REQUESTS,
+    },
     http: {
       requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
       maxBodyBytes: c.MAX_BODY_BYTES,
@@ -314,6 +341,7 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
     privacy: { ipHashKey: ipHashKey(c.IP_HASH_SECRET, c.JWT_SECRET) },
     health: { probeTimeoutMs: c.HEALTH_PROBE_TIMEOUT_MS, cacheMs: c.HEALTH_CACHE_MS },
     feedback: { searchWaitMs: c.FEEDBACK_SEARCH_WAIT_MS, retireMinRaters: c.FEEDBACK_RETIRE_MIN_RATERS },
+    apiClients: c.API_CLIENTS ?? [],
   }
 }
 

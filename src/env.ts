@@ -1,4 +1,6 @@
 import type { Span } from '@opentelemetry/api'
+import type { ApiClient } from './auth/api-clients.ts'
+import type { Caller } from './caller/caller.ts'
 import type { ConfigState } from './config.ts'
 import type { UserContext } from './telemetry/helpers.ts'
 
@@ -12,6 +14,10 @@ export interface Variables {
   /** The parsed configuration, set once per request by middleware/config.ts. */
   config: ConfigState
   unmatched: boolean
+  /** The API client a valid `X-API-Key` named (middleware/api-key.ts); undefined without a key. */
+  apiClient: ApiClient | undefined
+  /** Who is calling (src/caller/): set once, by callerContext or the first requestCaller(c). */
+  caller: Caller | undefined
 }
 
 export interface AppEnv {

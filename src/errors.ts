@@ -1,6 +1,28 @@
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
+/** The body of every error answer, and of a streamed `error` event. */
+export interface ErrorBody {
+  /** `budget`: on a 429, which budget was spent (`caller`, `visitor` or `client`; src/budget/). */
+  error: { code: string; message: string; budget?: string }
+  /**
+   * The message again, as a string: FastAPI-era clients of the original WWMAA backend read
+   * `detail` (FastAPI's error field) and would otherwise show no error text.
+   */
+  detail: string
+  trace_id: string | null
+}
+
+export function errorBodyOf(
+  code: string,
+  message: string,
+  traceId: string | null,
+  extra?: { budget?: string },
+): ErrorBody {
+  const error = extra?.budget ? { code, message, budget: extra.budget } : { code, message }
+  return { error, detail: message, trace_id: traceId }
+}
+
 /** An HTTP error with the machine-readable `code` clients switch on. */
 export class ApiError extends HTTPException {
   constructor(
@@ -8,11 +30,15 @@ export class ApiError extends HTTPException {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; budget?: string },
   ) {
     super(status, { message, cause: options?.cause })
     this.name = 'ApiError'
+    this.budget = options?.budget
   }
+
+  /** A 429's spent budget, repeated in the body's `error.budget`. */
+  readonly budget: string | undefined
 
   /** `error.type` when a 5xx marks a span: the code the client got. */
   get errorType(): string {

@@ -1,11 +1,14 @@
 import fc from 'fast-check'
 import { SignJWT, UnsecuredJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newApiClient } from '../local/api-key.ts'
 import { type Harness, startHarness, TEST_JWT_SECRET } from './harness.ts'
 
+// One configured API client, so that a wrong X-API-Key meets a real key list.
+const apiClient = newApiClient('bad-input-client')
 let h: Harness
 beforeAll(async () => {
-  h = await startHarness()
+  h = await startHarness({ vars: { API_CLIENTS: JSON.stringify([apiClient.entry]) } })
 })
 afterAll(() => h?.stop())
 
@@ -146,6 +149,31 @@ async function cases(): Promise<Case[]> {
     },
     ...feedbackCases(),
     ...(await feedbackListCases()),
+    ...apiKeyCases(),
+  ]
+}
+
+/** X-API-Key: present is never ignored; every bad value is a 401 `invalid_api_key`. */
+function apiKeyCases(): Case[] {
+  const k = (name: string, key: string, path = SEARCH): Case => ({
+    name: `X-API-Key: ${name}`,
+    path,
+    body: path === SEARCH ? json({ query: 'belt' }) : json({ trace_id: 'ab'.repeat(16), rating: 'up' }),
+    headers: { 'x-api-key': key },
+    expect: 401,
+  })
+  const unknown = `wwmaa_${'A'.repeat(43)}`
+  return [
+    k('empty', ''),
+    k('unknown key', unknown),
+    k('valid key with one character more', `${apiClient.key}x`),
+    k('the key’s SHA-256 instead of the key', apiClient.entry.key_sha256),
+    k('two keys in one header', `${apiClient.key}, ${apiClient.key}`),
+    k('inner whitespace', 'wwmaa_abc def ghi jkl mno pqr'),
+    k('too short', 'abc'),
+    k('10 KB key', 'k'.repeat(10_000)),
+    k('Bearer-style value', `Bearer ${apiClient.key}`),
+    k('unknown key on feedback', unknown, FEEDBACK),
   ]
 }
 

@@ -88,6 +88,21 @@ describe('npm run dev', () => {
       }),
     })
     expect(created.status).toBe(201)
+    // The banner's API key authenticates the local API client; a wrong one is refused, not ignored.
+    const key = /API_KEY=(\S+)/.exec(output)?.[1]
+    expect(key).toMatch(/^wwmaa_[\w-]{43}$/)
+    const keyed = (apiKey: string) =>
+      fetch(`${base}/api/search/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+        body: JSON.stringify({ query: 'how do I tie my belt' }),
+      })
+    const asClient = await keyed(key ?? '')
+    expect(asClient.status).toBe(200)
+    expect(((await asClient.json()) as { answer: string }).answer.length).toBeGreaterThan(20)
+    const wrong = await keyed(`${key}x`)
+    expect(wrong.status).toBe(401)
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key')
     // The API reference's script comes from the Worker's own assets, so /docs works offline.
     const script = await fetch(`${base}/docs/assets/swagger-ui-dist/swagger-ui-bundle.js`)
     expect(script.status).toBe(200)

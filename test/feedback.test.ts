@@ -145,7 +145,7 @@ describe('POST /api/search/feedback', () => {
     expect(json).toMatchObject({
       success: true,
       flagged_for_review: true,
-      rating: 'down',
+      rating: 'negative',
       comment: 'wrong belt',
       query_id: search.body.query_id,
     })

@@ -53,6 +53,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     JWT_SECRET: TEST_JWT_SECRET,
     // Tests send many requests from one address; a specific test lowers it again.
     RATE_LIMIT_REQUESTS: '100000',
+    HEALTH_RATE_LIMIT_REQUESTS: '10000',
     // Suites ask many variants of one question (freshQuery): with the similarity cache on they
     // would be served each other's answers. test/similar-cache.test.ts turns it on.
     SEARCH_SIMILAR_CACHE: 'false',

@@ -21,6 +21,7 @@ interface Operation {
 interface Doc {
   servers?: Array<{ url: string }>
   paths: Record<string, Record<string, Operation>>
+  components?: { securitySchemes?: Record<string, Record<string, unknown>> }
 }
 
 let h: Harness
@@ -83,7 +84,18 @@ describe('/openapi.json', () => {
       if (id.includes('/api/documents')) expect(op.security, id).toEqual([{ bearer: [] }])
     }
     expect(doc.paths['/health']?.get?.security).toEqual([])
-    expect(doc.paths['/api/search/query']?.post?.security).toEqual([{}, { bearer: [] }])
+    // Anonymous, a Bearer token, an API client's X-API-Key, or a key and a token together.
+    expect(doc.paths['/api/search/query']?.post?.security).toEqual([
+      {},
+      { bearer: [] },
+      { apiKey: [] },
+      { apiKey: [], bearer: [] },
+    ])
+    expect(doc.components?.securitySchemes?.apiKey).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-API-Key',
+    })
     // What the declarations say is what the Worker does.
     expect((await h.fetch('/api/documents')).status).toBe(401)
     expect((await h.fetch('/health')).status).toBe(200)
@@ -111,7 +123,7 @@ describe('/openapi.json', () => {
       headers: { 'content-type': 'text/plain' },
     })
     expect(res.status).toBe(415)
-    expect(Object.keys((await res.json()) as object).sort()).toEqual(['error', 'trace_id'])
+    expect(Object.keys((await res.json()) as object).sort()).toEqual(['detail', 'error', 'trace_id'])
     const health = await h.fetch('/health?deep=maybe')
     expect(health.status).toBe(400)
     expect(Object.keys(doc.paths['/health']?.get?.responses ?? {})).toContain('400')

@@ -204,9 +204,12 @@ describe('rate limit', () => {
   it('limits ratings in a window of their own: 429 with Retry-After, searches not used up', async () => {
     const token = await limited.token({ sub: `rl-feedback-${Date.now()}` })
     const headers = { authorization: `Bearer ${token}` }
+    // The searches come from other accounts (a miss costs 3 units, more than this window's 2): the
+    // rater's own search budget stays untouched, and must still be so after its ratings.
     const searched = []
     for (const query of [freshQuery(), freshQuery()]) {
-      const res = await limited.post('/api/search/query', { query }, headers)
+      const searcher = await limited.token({ sub: `rl-searcher-${Date.now()}-${searched.length}` })
+      const res = await limited.post('/api/search/query', { query }, { authorization: `Bearer ${searcher}` })
       expect(res.status).toBe(200)
       searched.push(((await res.json()) as { trace_id: string }).trace_id)
     }
@@ -228,5 +231,8 @@ describe('rate limit', () => {
     expect(named(spans, 'redis.feedback_limit')).toHaveLength(1)
     // Refused before any ZeroDB call.
     expect(named(spans, 'feedback.find_search')).toEqual([])
+    const search = await limited.post('/api/search/query', { query: freshQuery() }, headers)
+    expect(search.status).toBe(200)
+    expect(search.headers.get('x-ratelimit-remaining')).toBe('1')
   })
 })

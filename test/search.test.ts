@@ -10,6 +10,7 @@ import {
   type SearchBody,
   traceOf,
   traceparentTraceId,
+  traceWith,
 } from './search-support.ts'
 
 let h: Harness
@@ -286,10 +287,13 @@ describe('cache hit', () => {
     const query = freshQuery('how should I store my bokken')
     const first = await h.post('/api/search/query', { query })
     const firstSpans = await traceOf(h, first)
-    expect(firstSpans.filter((s) => s.name.startsWith('redis.')).map((s) => s.name)).toEqual([
-      'redis.search_lookup',
-      'redis.pipeline',
-    ])
+    // The lookup; after the response, the miss's extra budget units and the cache write.
+    expect(
+      firstSpans
+        .filter((s) => s.name.startsWith('redis.'))
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['redis.budget_charge', 'redis.pipeline', 'redis.search_lookup'])
     expect(one(firstSpans, 'search.generate_embedding').attributes['wwmaa.embedding.cache_hit']).toBe(false)
     // Same text, other options: no cached answer, but the embedding comes back with step 2.
     h.stack.upstash.resetRequestCount()
@@ -299,8 +303,9 @@ describe('cache hit', () => {
     expect(one(spans, 'search.generate_embedding').attributes['wwmaa.embedding.cache_hit']).toBe(true)
     expect(named(spans, 'embeddings text-embedding-3-small')).toEqual([])
     expect(named(spans, 'redis.get')).toEqual([])
-    // The lookup and the background cache write: nothing else.
-    expect(h.stack.upstash.requestCount()).toBe(2)
+    // The lookup, then in the background the miss's budget charge and the cache write: nothing else.
+    await traceWith(h, res, 'redis.budget_charge', 'redis.pipeline')
+    expect(h.stack.upstash.requestCount()).toBe(3)
   })
 
   it('bypass_cache skips the read but still answers fresh', async () => {

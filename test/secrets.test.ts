@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { newApiClient } from '../local/api-key.ts'
 import { type LocalStack, startLocalStack } from '../local/stack.ts'
 import { type Harness, startHarness } from './harness.ts'
 import { freshQuery } from './search-support.ts'
@@ -12,6 +13,9 @@ const SECRETS = {
   jwt: 'jwt-signing-secret-Mn4Bv7Cx2Zq8',
   honeycomb: 'hcaik_01jx5e8c7d6b5a4f3e2d',
 }
+// An API client: its key (valid, sent as X-API-Key) and a wrong one in another shape (a 401).
+const apiClient = newApiClient('guard-client')
+const API_KEYS = { valid: apiClient.key, wrong: 'partner-key-Xy12Ab34Cd56Ef78' }
 
 let stack: LocalStack
 let h: Harness
@@ -25,7 +29,11 @@ beforeAll(async () => {
   })
   h = await startHarness({
     stack,
-    vars: { JWT_SECRET: SECRETS.jwt, OTEL_EXPORTER_OTLP_HEADERS: `x-honeycomb-team=${SECRETS.honeycomb}` },
+    vars: {
+      JWT_SECRET: SECRETS.jwt,
+      OTEL_EXPORTER_OTLP_HEADERS: `x-honeycomb-team=${SECRETS.honeycomb}`,
+      API_CLIENTS: JSON.stringify([apiClient.entry]),
+    },
   })
 })
 afterAll(async () => {
@@ -58,6 +66,11 @@ describe('secrets guard', () => {
       ),
       h.fetch('/health', { headers: auth(admin) }),
       h.fetch('/nope', { headers: auth(admin) }),
+      h.post('/api/search/query', { query: 'belt' }, { 'x-api-key': API_KEYS.valid }),
+      h.post('/api/search/query', { query: 'belt' }, { 'x-api-key': API_KEYS.valid, ...auth(member) }),
+      h.post('/api/search/query', { query: 'belt' }, { 'x-api-key': API_KEYS.wrong }),
+      h.post('/api/search/query', { query: `my key is ${API_KEYS.valid}` }),
+      h.fetch(`/api/search?q=belt&api_key=${API_KEYS.wrong}`, { headers: { 'x-api-key': API_KEYS.valid } }),
     ]
     for (const res of await Promise.all(requests)) await res.arrayBuffer()
     stack.zerodb.faults.set({ match: '/vectors/search', status: 500, times: 3 })
@@ -75,7 +88,9 @@ describe('secrets guard', () => {
     await new Promise((r) => setTimeout(r, 500))
     const text = JSON.stringify(stack.otlp.payloads().map((p) => p.body))
     expect(text.length).toBeGreaterThan(10_000)
-    expect(findSecrets(text, [...Object.values(SECRETS), ...sentTokens])).toEqual([])
+    expect(findSecrets(text, [...Object.values(SECRETS), ...Object.values(API_KEYS), ...sentTokens])).toEqual(
+      [],
+    )
     // The collector still got the Honeycomb key where it belongs: in the export request's header.
     expect(stack.otlp.payloads().at(-1)?.headers['x-honeycomb-team']).toBe(SECRETS.honeycomb)
   })

@@ -145,6 +145,7 @@ describe('tail sampling at ratio 0 with production settings', () => {
         code: 'request_timeout',
         message: `The answer did not complete within ${REQUEST_TIMEOUT_MS} ms`,
       },
+      detail: `The answer did not complete within ${REQUEST_TIMEOUT_MS} ms`,
       trace_id: traceIdOf(res),
     })
     const spans = await traceWith(h, res, 'search.respond', 'search.generate_answer')

@@ -82,7 +82,13 @@ async function heapPerRequest(
   requests: number,
 ): Promise<{ perRequest: number; detail: string }> {
   const worker = await startLocalWorker(
-    { ...stack.env, JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_REQUESTS: '100000', ...vars },
+    {
+      ...stack.env,
+      JWT_SECRET: TEST_JWT_SECRET,
+      RATE_LIMIT_REQUESTS: '100000',
+      HEALTH_RATE_LIMIT_REQUESTS: '10000',
+      ...vars,
+    },
     { inspector: true },
   )
   const inspector = await connectInspector(worker.inspectorUrl ?? '')

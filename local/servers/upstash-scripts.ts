@@ -2,8 +2,9 @@
 // dist/index.mjs), keyed by the SHA-1 of the original script text, shebang included. Node has no
 // Lua, so the in-memory backend runs these instead; each mirrors its script line by line.
 
+import { DRAW_SCRIPT } from '../../src/budget/allowance.ts'
+import { BUDGET_SCRIPT, CHARGE_SCRIPT } from '../../src/budget/counter.ts'
 import { ANSWER_OR_EMBEDDING_SCRIPT } from '../../src/search/lookup.ts'
-import { SLIDING_WINDOW_SCRIPT } from '../../src/search/sliding-window.ts'
 import { type Reply, sha1 } from './upstash-keyspace.ts'
 
 type Call = (...command: string[]) => Reply
@@ -126,13 +127,59 @@ const checkDenyList: Script = (call, [allDenyListsKey, statusKey], members) => {
   return [results, status]
 }
 
-/** The Worker's own sliding window (src/search/sliding-window.ts), line by line. */
-const searchSlidingWindow: Script = (call, [currentKey, previousKey], [limit, now, window]) => {
-  const { current, previous } = slidingUsage(call, currentKey!, previousKey!, Number(now), Number(window))
-  if (previous + current >= Number(limit)) return -1
-  const used = call('INCR', currentKey!) as number
-  if (used === 1) call('PEXPIRE', currentKey!, String(Number(window) * 2 + 1000))
-  return toInt(Number(limit) - (used + previous))
+/** The Worker's budget counter (src/budget/counter.ts), line by line. */
+const budgetCheck: Script = (call, keys, argv) => {
+  const cost = Number(argv[0])
+  const now = Number(argv[1])
+  const n = keys.length / 2
+  const used: number[] = []
+  for (let i = 1; i <= n; i++) {
+    const limit = Number(argv[2 * i])
+    const window = Number(argv[2 * i + 1])
+    const { current, previous } = slidingUsage(call, keys[2 * i - 2]!, keys[2 * i - 1]!, now, window)
+    if (previous + current + cost > limit) return [i, toInt(limit - previous - current)]
+    used[i] = previous
+  }
+  const out: number[] = [0]
+  for (let i = 1; i <= n; i++) {
+    const limit = Number(argv[2 * i])
+    const window = Number(argv[2 * i + 1])
+    const total = call('INCRBY', keys[2 * i - 2]!, String(cost)) as number
+    if (total === cost) call('PEXPIRE', keys[2 * i - 2]!, String(window * 2 + 1000))
+    out.push(toInt(limit - (total + (used[i] ?? 0))))
+  }
+  return out
+}
+
+/** src/budget/counter.ts: a charge learnt after the check, added without one. */
+const budgetCharge: Script = (call, keys, argv) => {
+  const cost = Number(argv[0])
+  keys.forEach((key, i) => {
+    const total = call('INCRBY', key, String(cost)) as number
+    if (total === cost) call('PEXPIRE', key, String(Number(argv[i + 1]) * 2 + 1000))
+  })
+  return 1
+}
+
+/** src/budget/allowance.ts: a block of units drawn ahead of need, charged to every budget. */
+const budgetDraw: Script = (call, keys, argv) => {
+  const now = Number(argv[1])
+  const n = keys.length / 2
+  let grant = Number(argv[0])
+  for (let i = 1; i <= n; i++) {
+    const limit = Number(argv[2 * i])
+    const window = Number(argv[2 * i + 1])
+    const { current, previous } = slidingUsage(call, keys[2 * i - 2]!, keys[2 * i - 1]!, now, window)
+    const left = limit - previous - current
+    if (left <= 0) return [i, 0]
+    if (left < grant) grant = left
+  }
+  for (let i = 1; i <= n; i++) {
+    const window = Number(argv[2 * i + 1])
+    const total = call('INCRBY', keys[2 * i - 2]!, String(grant)) as number
+    if (total === grant) call('PEXPIRE', keys[2 * i - 2]!, String(window * 2 + 1000))
+  }
+  return [0, toInt(grant)]
 }
 
 /** src/search/lookup.ts: the cached answer alone, or no answer and the cached embedding. */
@@ -153,6 +200,8 @@ export const RATELIMIT_SCRIPTS: ReadonlyMap<string, Script> = new Map([
   ['eb82f0e853d2fc9a236fa9bfbe704fda6ac2fc36', cachedFixedWindowRemaining],
   ['54bd274ddc59fb3be0f42deee2f64322a10e2b50', reset],
   ['e8062088fe7e67994f617766e5d766490de1afb8', checkDenyList],
-  [sha1(SLIDING_WINDOW_SCRIPT), searchSlidingWindow],
+  [sha1(BUDGET_SCRIPT), budgetCheck],
+  [sha1(CHARGE_SCRIPT), budgetCharge],
+  [sha1(DRAW_SCRIPT), budgetDraw],
   [sha1(ANSWER_OR_EMBEDDING_SCRIPT), answerOrEmbedding],
 ])

@@ -1,12 +1,10 @@
 import { Ratelimit } from '@upstash/ratelimit'
 import { Redis } from '@upstash/redis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { LocalAllowance } from '../../src/budget/allowance.ts'
+import { budgetCall, chargeCall, counterResult } from '../../src/budget/counter.ts'
+import type { Budget } from '../../src/budget/policy.ts'
 import { ANSWER_OR_EMBEDDING_SCRIPT } from '../../src/search/lookup.ts'
-import {
-  SLIDING_WINDOW_SCRIPT,
-  slidingWindowCall,
-  slidingWindowResult,
-} from '../../src/search/sliding-window.ts'
 import type { LocalRedis } from '../redis.ts'
 import { startRedis } from '../redis.ts'
 import { redisRequirement } from '../requirements.ts'
@@ -138,31 +136,124 @@ for (const backend of ['memory', 'redis'] as const)
       expect((await limiter.getRemaining('user-1')).remaining).toBe(3)
     })
 
-    it("runs the Worker's sliding-window script: 3 allowed then refused, the previous window weighted", async () => {
-      const window = { limit: 3, windowMs: 60_000 }
+    it("runs the Worker's budget script: costs weighed, the previous window weighted", async () => {
+      const budget: Budget = {
+        name: 'search',
+        scope: 'caller',
+        key: `b-${backend}`,
+        limit: 6,
+        windowMs: 60_000,
+      }
       // 30 s into a window: half of the previous window's count still applies.
       const now = Math.floor(Date.now() / 60_000) * 60_000 + 30_000
-      const run = async (at: number) => {
-        const call = slidingWindowCall(`sw-${backend}`, 'user:1', window, at)
-        return slidingWindowResult(await redis.eval(SLIDING_WINDOW_SCRIPT, call.keys, call.args), call)
+      const run = async (cost: number, at: number) => {
+        const call = budgetCall([budget], cost, at)
+        const result = counterResult(
+          { result: await redis.eval(call.script.script, call.script.keys, call.script.args) },
+          call,
+        )
+        return result.reason === 'charged'
+          ? ['charged', result.standings[0]?.remaining]
+          : result.reason === 'refused'
+            ? ['refused', result.standing.remaining]
+            : [result.reason]
       }
-      const first = [await run(now), await run(now), await run(now), await run(now)]
-      expect(first.map((r) => [r?.success, r?.remaining])).toEqual([
-        [true, 2],
-        [true, 1],
-        [true, 0],
-        [false, 0],
+      // A cached answer costs 1, a forced miss 3: 1 + 3 leaves 2, so a second forced miss is refused.
+      expect([await run(1, now), await run(3, now), await run(3, now), await run(2, now)]).toEqual([
+        ['charged', 5],
+        ['charged', 2],
+        ['refused', 2],
+        ['charged', 0],
       ])
-      expect(first[0]?.reset).toBe(now - 30_000 + 60_000)
-      // Next window, 30 s in: floor(0.5 × 3) = 1 request still counts, so 2 are left before this one.
-      const next = [await run(now + 60_000), await run(now + 60_000), await run(now + 60_000)]
-      expect(next.map((r) => [r?.success, r?.remaining])).toEqual([
-        [true, 1],
-        [true, 0],
-        [false, 0],
+      // Next window, 30 s in: floor(0.5 × 6) = 3 units still count.
+      expect([await run(3, now + 60_000), await run(1, now + 60_000)]).toEqual([
+        ['charged', 0],
+        ['refused', 0],
       ])
-      const [key] = slidingWindowCall(`sw-${backend}`, 'user:1', window, now).keys
+      const key = budgetCall([budget], 1, now).script.keys[0] as string
       expect(await redis.pttl(key)).toBeGreaterThan(60_000)
+    })
+
+    it("runs the Worker's budget script over two budgets at once: a refusal by either charges neither", async () => {
+      const visitor: Budget = {
+        name: 'search',
+        scope: 'visitor',
+        key: `v-${backend}`,
+        limit: 2,
+        windowMs: 60_000,
+      }
+      const client: Budget = {
+        name: 'search',
+        scope: 'client',
+        key: `c-${backend}`,
+        limit: 3,
+        windowMs: 60_000,
+      }
+      const other: Budget = { ...visitor, key: `v2-${backend}` }
+      const now = Math.floor(Date.now() / 60_000) * 60_000 + 1000
+      const run = async (budgets: Budget[]) => {
+        const call = budgetCall(budgets, 1, now)
+        const result = counterResult(
+          { result: await redis.eval(call.script.script, call.script.keys, call.script.args) },
+          call,
+        )
+        return result.reason === 'charged'
+          ? result.standings.map((s) => s.remaining)
+          : result.reason === 'refused'
+            ? result.standing.budget.scope
+            : result.reason
+      }
+      expect(await run([visitor, client])).toEqual([1, 2])
+      expect(await run([visitor, client])).toEqual([0, 1])
+      expect(await run([visitor, client])).toBe('visitor')
+      expect(await run([other, client])).toEqual([1, 0])
+      expect(await run([other, client])).toBe('client')
+      // The refused requests charged nothing: the client's counter holds 3, the second visitor's 1.
+      const [clientKey] = budgetCall([client], 1, now).script.keys
+      const [otherKey] = budgetCall([other], 1, now).script.keys
+      expect([
+        Number(await redis.get(clientKey as string)),
+        Number(await redis.get(otherKey as string)),
+      ]).toEqual([3, 1])
+      // A later charge (a miss found by the lookup) lands on every budget without a check.
+      const charge = chargeCall([other, client], 2, now)
+      await redis.eval(charge.script, charge.keys, charge.args)
+      expect([
+        Number(await redis.get(clientKey as string)),
+        Number(await redis.get(otherKey as string)),
+      ]).toEqual([5, 3])
+    })
+
+    it('lets locations spend drawn blocks with no overshoot: spent across locations never exceeds the budget', async () => {
+      const budget: Budget = {
+        name: 'search',
+        scope: 'caller',
+        key: `a-${backend}`,
+        limit: 10,
+        windowMs: 60_000,
+      }
+      const now = Math.floor(Date.now() / 60_000) * 60_000 + 1000
+      const locations = [new LocalAllowance(), new LocalAllowance(), new LocalAllowance()]
+      const draw = async (at: LocalAllowance) => {
+        const { script, expiresAt } = at.drawCall([budget], now)
+        return at.granted([budget], await redis.eval(script.script, script.keys, script.args), expiresAt, now)
+      }
+      // Each location serves from its own blocks, drawing again whenever it runs dry, until the
+      // counter has nothing left to grant.
+      let spent = 0
+      for (let round = 0; round < 10; round++) {
+        for (const at of locations) {
+          if (at.held([budget], now) === 0) await draw(at)
+          if (at.spend([budget], 1, now).reason === 'spent') spent++
+        }
+      }
+      expect(spent).toBeLessThanOrEqual(10)
+      // Unspent units still held are the stated price: at most a block minus one per location.
+      const held = locations.reduce((sum, at) => sum + at.held([budget], now), 0)
+      expect(spent + held).toBe(10)
+      expect(held).toBeLessThanOrEqual(locations.length * 3)
+      // The counter agrees: all 10 units were drawn, and a fresh draw is refused.
+      expect(await draw(new LocalAllowance())).toBe(0)
     })
 
     it("runs the Worker's answer-or-embedding script: the answer alone, else the embedding", async () => {

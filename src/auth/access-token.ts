@@ -18,7 +18,7 @@ export const CLOCK_TOLERANCE_S = 30
 
 const keys = new Map<string, Uint8Array>()
 
-function keyFor(secret: string): Uint8Array {
+export function keyFor(secret: string): Uint8Array {
   let key = keys.get(secret)
   if (!key) {
     key = new TextEncoder().encode(secret)
@@ -79,7 +79,7 @@ export async function verifyAccessToken(token: string, policy: JwtPolicy): Promi
  * a long-lived token is refused from its first use, not only until it has aged into the window.
  * jose's `maxTokenAge` measures now − iat instead, which bounds neither when `iat` is absent.
  */
-function checkLifetime(payload: JWTPayload, maxTtlSeconds: number): void {
+export function checkLifetime(payload: JWTPayload, maxTtlSeconds: number): void {
   const now = Math.floor(Date.now() / 1000)
   // jose has checked that exp (required) and iat (when present) are numbers.
   const exp = payload.exp as number
@@ -94,7 +94,7 @@ function checkLifetime(payload: JWTPayload, maxTtlSeconds: number): void {
   }
 }
 
-function rejection(error: unknown): TokenRejected {
+export function rejection(error: unknown): TokenRejected {
   if (error instanceof errors.JWTExpired)
     return new TokenRejected('expired', 'Token has expired', { cause: error })
   if (error instanceof errors.JWTClaimValidationFailed) {

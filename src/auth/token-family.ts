@@ -37,8 +37,8 @@ export class TokenRejected extends Error {
 
 /**
  * One kind of token the API accepts, with its own key, claims and rules (src/auth/verify.ts lists
- * them). The project's access tokens are one family; tokens of the original WWMAA login (issue 24)
- * are to be another, with their own rules, added to that list.
+ * them). The project's access tokens are one family; tokens of the original WWMAA login
+ * (original-login.ts) are another, with their own rules.
  */
 export interface TokenFamily {
   readonly name: string

@@ -202,7 +202,10 @@ export class CacheClient {
 /** The command a call sends, until the request says so itself (a test's own client may not). */
 function commandOf(operation: CacheOperation): string {
   if (operation === 'set_nx') return 'SET'
-  return operation === 'search_lookup' || operation === 'feedback_limit'
+  return operation === 'search_lookup' ||
+    operation === 'feedback_limit' ||
+    operation === 'health_limit' ||
+    operation === 'budget_charge'
     ? 'PIPELINE'
     : operation.toUpperCase()
 }

@@ -1,44 +1,33 @@
-import {
-  failOpen,
-  limitOutcome,
-  type RateLimitOutcome,
-  rateLimitIdentity,
-  throwIfDenied,
-} from '../search/rate-limit.ts'
-import {
-  configuredWindow,
-  slidingWindowCall,
-  slidingWindowReply,
-  slidingWindowScript,
-} from '../search/sliding-window.ts'
+import { COST } from '../budget/costs.ts'
+import { budgetCall, counterResult } from '../budget/counter.ts'
+import { type BudgetOutcome, budgetOutcome, throwIfDenied } from '../budget/outcome.ts'
+import { budgetsFor } from '../budget/policy.ts'
+import { keyTypeOf } from '../caller/caller.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, withSpan } from '../telemetry/helpers.ts'
 import type { FeedbackRun } from './run.ts'
 
-/** Counted apart from searches: rating an answer never uses up the caller's searches. */
-const FEEDBACK_PREFIX = 'ratelimit:feedback'
-
 /**
- * A rating costs several ZeroDB calls (and up to FEEDBACK_SEARCH_WAIT_MS for an unknown id), so a
- * caller gets the same sliding window as for searches (RATE_LIMIT_REQUESTS per
- * RATE_LIMIT_WINDOW_SECONDS, by user or by IP), in one Upstash request. Over it: 429 with
- * Retry-After. Upstash down: the rating goes on (fail open), as a search does.
+ * A rating costs several ZeroDB calls (and up to FEEDBACK_SEARCH_WAIT_MS for an unknown id), so
+ * ratings have budgets of their own (`feedback`), the same size as a caller's search budgets and
+ * counted apart: rating an answer never uses up searches. One Upstash request; over it, 429 with
+ * Retry-After naming the budget. Upstash down: the rating goes on (fail open), as a search does.
  */
-export function limitFeedback(run: FeedbackRun): Promise<RateLimitOutcome> {
-  const identity = rateLimitIdentity(run)
-  const call = slidingWindowCall(FEEDBACK_PREFIX, identity.key, configuredWindow(run.deps.config.rateLimit))
-  return withSpan(
+export async function limitFeedback(run: FeedbackRun): Promise<BudgetOutcome> {
+  const call = budgetCall(budgetsFor('feedback', run.caller, run.deps.config), COST.rating)
+  const outcome = await withSpan(
     SPAN.feedback('rate_limit'),
-    { attributes: { [ATTR.rateLimitKeyType]: identity.type } },
+    { attributes: { [ATTR.rateLimitKeyType]: keyTypeOf(run.caller) } },
     async (span) => {
       addUserContext(run.user, span)
-      const reply = await run.deps.cache.scriptAndGet('feedback_limit', slidingWindowScript(call), [])
-      if (reply.reason === 'error') return failOpen(span, reply.error.failure)
-      const result = slidingWindowReply(reply.script, call)
-      return result ? limitOutcome(span, result) : failOpen(span, 'script')
+      const reply = await run.deps.cache.scriptAndGet('feedback_limit', call.script, [])
+      const result =
+        reply.reason === 'error'
+          ? { reason: 'error' as const, failure: reply.error.failure }
+          : counterResult(reply.script, call)
+      return budgetOutcome(span, call, result)
     },
-  ).then((outcome) => {
-    throwIfDenied(outcome, 'ratings')
-    return outcome
-  })
+  )
+  throwIfDenied(outcome)
+  return outcome
 }

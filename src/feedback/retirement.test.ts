@@ -23,6 +23,7 @@ function runWith(rows: Row[], env: Record<string, string> = {}) {
   const run: FeedbackRun = {
     deps,
     user: { id: 'm-3', role: 'member' },
+    caller: { kind: 'member', user: { id: 'm-3', role: 'member' }, address: '203.0.113.1' },
     clientIp: '203.0.113.1',
     recordQueryText: false,
     traceId: null,

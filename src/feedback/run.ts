@@ -1,3 +1,4 @@
+import type { Caller } from '../caller/caller.ts'
 import type { SearchDeps } from '../search/deps.ts'
 import type { UserContext } from '../telemetry/helpers.ts'
 
@@ -5,6 +6,8 @@ import type { UserContext } from '../telemetry/helpers.ts'
 export interface FeedbackRun {
   deps: SearchDeps
   user: UserContext
+  /** Who is calling (src/caller/): ratings are counted against its own budgets. */
+  caller: Caller
   clientIp: string
   /** OTEL_RECORD_QUERY_TEXT: a comment is user text and follows the same rule as query text. */
   recordQueryText: boolean

@@ -11,6 +11,10 @@ export const FEEDBACK_REASONS = ['wrong', 'incomplete', 'outdated', 'irrelevant_
 export type FeedbackReason = (typeof FEEDBACK_REASONS)[number]
 export const RATINGS = ['up', 'down'] as const
 export type Rating = (typeof RATINGS)[number]
+/** The original backend's vocabulary (US-040), answered back to a caller who rated in it. */
+export const LEGACY_RATINGS = ['positive', 'negative'] as const
+export type LegacyRating = (typeof LEGACY_RATINGS)[number]
+export const toLegacyRating = (rating: Rating): LegacyRating => (rating === 'up' ? 'positive' : 'negative')
 /** Which request body a rating came in: this API's own or the original backend's. */
 export const FEEDBACK_FORMATS = ['current', 'legacy'] as const
 export type FeedbackFormat = (typeof FEEDBACK_FORMATS)[number]
@@ -60,13 +64,15 @@ const CurrentFeedback = z
 const LegacyFeedback = z
   .object({
     query_id: QueryId,
-    rating: z.enum(['positive', 'negative']),
-    feedback_text: z.string().max(MAX_LEGACY_TEXT).optional(),
+    rating: z.enum(LEGACY_RATINGS),
+    // The documented US-040 client sends `feedback_text: null` when there is no text (its Pydantic
+    // model had `Optional[str] = None`): null is the same as absent.
+    feedback_text: z.string().max(MAX_LEGACY_TEXT).nullable().optional(),
   })
   .strict()
   .openapi('SearchFeedbackLegacy', {
     description:
-      'The original WWMAA backend’s body (US-040): `positive` is `up`, `negative` is `down` and flagged for review.',
+      'The original WWMAA backend’s body (US-040): `positive` is `up`, `negative` is `down` and flagged for review. `feedback_text` may be null (no text), and the answer’s `rating` is in this vocabulary.',
   })
 
 /**
@@ -108,6 +114,10 @@ const FeedbackFields = {
 export const FeedbackResult = z
   .object({
     ...FeedbackFields,
+    rating: z.enum([...RATINGS, ...LEGACY_RATINGS]).openapi({
+      description:
+        'In the vocabulary of the request: `up`/`down`, or `positive`/`negative` for the original WWMAA body',
+    }),
     replaced: z.boolean().openapi({ description: 'This rating replaced an earlier one of the same caller' }),
     cache_retired: z.boolean().openapi({
       description:

@@ -21,6 +21,8 @@ export const corsFromConfig = cors({
     'traceresponse',
     'Retry-After',
     'Idempotent-Replayed',
+    'RateLimit',
+    'RateLimit-Policy',
     'X-RateLimit-Limit',
     'X-RateLimit-Remaining',
     'X-RateLimit-Reset',

@@ -34,7 +34,11 @@ describe('error responses', () => {
     const { res, body } = await call(new ApiError(429, 'rate_limited', 'Slow down', { 'Retry-After': '7' }))
     expect(res.status).toBe(429)
     expect(res.headers.get('retry-after')).toBe('7')
-    expect(body).toEqual({ error: { code: 'rate_limited', message: 'Slow down' }, trace_id: null })
+    expect(body).toEqual({
+      error: { code: 'rate_limited', message: 'Slow down' },
+      detail: 'Slow down',
+      trace_id: null,
+    })
   })
 
   it('maps an upstream timeout to 504 and a bad upstream answer to 502', async () => {
@@ -58,6 +62,7 @@ describe('error responses', () => {
     expect(res.headers.get('content-type')).toContain('application/json')
     expect(await res.json()).toEqual({
       error: { code: 'not_found', message: 'No route for GET /nope' },
+      detail: 'No route for GET /nope',
       trace_id: null,
     })
   })

@@ -4,16 +4,16 @@ import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../env.ts'
-import { ApiError, DEFAULT_CODES, UpstreamError } from '../errors.ts'
+import { ApiError, DEFAULT_CODES, type ErrorBody, errorBodyOf, UpstreamError } from '../errors.ts'
 import { getTraceId, setSpanError, setSpanFailed } from '../telemetry/helpers.ts'
 
-export interface ErrorBody {
-  error: { code: string; message: string }
-  trace_id: string | null
-}
-
-export function errorBody(c: Context<AppEnv>, code: string, message: string): ErrorBody {
-  return { error: { code, message }, trace_id: c.get('traceId') ?? getTraceId() ?? null }
+export function errorBody(
+  c: Context<AppEnv>,
+  code: string,
+  message: string,
+  extra?: { budget?: string },
+): ErrorBody {
+  return errorBodyOf(code, message, c.get('traceId') ?? getTraceId() ?? null, extra)
 }
 
 export function errorResponse(
@@ -22,8 +22,9 @@ export function errorResponse(
   code: string,
   message: string,
   headers: Record<string, string> = {},
+  extra?: { budget?: string },
 ): Response {
-  return c.json(errorBody(c, code, message), status, headers)
+  return c.json(errorBody(c, code, message, extra), status, headers)
 }
 
 /**
@@ -49,7 +50,7 @@ export function markServerFailure(span: Span | undefined, type: string, message?
 const marked = new WeakSet<Span>()
 
 /**
- * Every error leaves as `{error: {code, message}, trace_id}`. Any status >= 500 marks the request
+ * Every error leaves as `{error: {code, message}, detail, trace_id}`. Any status >= 500 marks the request
  * span, whatever threw it (ApiError, UpstreamError, HTTPException or a bug); internals of a bug are
  * never echoed to the client.
  */
@@ -57,7 +58,9 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const root = c.get('rootSpan')
   if (err instanceof ApiError) {
     if (err.status >= 500) markServerError(root, err)
-    return errorResponse(c, err.status as ContentfulStatusCode, err.code, err.message, err.headers)
+    return errorResponse(c, err.status as ContentfulStatusCode, err.code, err.message, err.headers, {
+      budget: err.budget,
+    })
   }
   if (err instanceof UpstreamError) {
     // `error.type` from the failure (`timeout`, `503`, `malformed_response`…), not the class name.

@@ -22,6 +22,13 @@ export function mountDocs(app: OpenAPIHono<AppEnv>): void {
     scheme: 'bearer',
     bearerFormat: 'JWT',
   })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description:
+      'A server-side API client’s key (API_CLIENTS); never from a browser. A key that is sent must be valid: 401 `invalid_api_key` otherwise.',
+  })
   // `servers` is the origin that served the document, so a client generated from it targets the
   // deployment it came from (local, staging or production) without editing.
   app.doc31('/openapi.json', (c) => ({

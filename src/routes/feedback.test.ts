@@ -41,6 +41,16 @@ describe('POST /api/search/feedback validation', () => {
     )
   })
 
+  it('takes feedback_text: null as no text, and still refuses a number there', async () => {
+    // A 4xx other than validation (the unreachable upstreams make it a 5xx) means the body passed.
+    const res = await post({ query_id: crypto.randomUUID(), rating: 'positive', feedback_text: null })
+    expect(res.status).not.toBe(400)
+    await expectValidationError(
+      await post({ query_id: crypto.randomUUID(), rating: 'positive', feedback_text: 7 }),
+      'feedback_text',
+    )
+  })
+
   it('reports the legacy body’s own problems for a legacy rating', async () => {
     await expectValidationError(await post({ query_id: 'q-1', rating: 'positive' }), 'query_id', 'UUID')
     await expectValidationError(

@@ -14,6 +14,7 @@ import {
   type FeedbackResult,
   FeedbackResult as FeedbackResultSchema,
   isLegacy,
+  toLegacyRating,
 } from '../feedback/schemas.ts'
 import { AnswerRetirement, RetireParams } from '../feedback/schemas-admin.ts'
 import { type FeedbackInput, submitFeedback } from '../feedback/submit.ts'
@@ -115,7 +116,8 @@ export const feedback = new OpenAPIHono<AppEnv>({ defaultHook })
       feedback_id: record.feedback_id,
       query_id: record.query_id,
       trace_id: record.trace_id,
-      rating: record.rating,
+      // Answered in the caller's vocabulary: a US-040 client compares it with what it sent.
+      rating: record.format === 'legacy' ? toLegacyRating(record.rating) : record.rating,
       reason: record.reason,
       comment: record.comment,
       flagged_for_review: record.flagged_for_review,
@@ -165,7 +167,8 @@ function toInput(body: FeedbackBody): FeedbackInput {
       ref: { by: 'query_id', value: body.query_id },
       rating: body.rating === 'positive' ? 'up' : 'down',
       reason: null,
-      comment: body.feedback_text || null,
+      // As the original backend did: text trimmed, and blank text is no text.
+      comment: body.feedback_text?.trim() || null,
       format: 'legacy',
     }
   }

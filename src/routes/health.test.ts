@@ -72,6 +72,19 @@ describe('GET /health', () => {
     expect(body.tracing.warnings).toEqual([expect.stringContaining('"databse"')])
   })
 
+  it.each(['/api/health', '/api/search/health'])(
+    'answers the original backend’s path %s as /health',
+    async (path) => {
+      const env = { ...TEST_ENV }
+      const plain = await createApp().request('/health', {}, env, testExecutionContext())
+      const alias = await createApp().request(path, {}, env, testExecutionContext())
+      expect(alias.status).toBe(plain.status)
+      expect(await alias.json()).toEqual(await plain.json())
+      const bad = await createApp().request(`${path}?deep=maybe`, {}, env, testExecutionContext())
+      expect(bad.status).toBe(400)
+    },
+  )
+
   it('says what is wrong with tracing and keeps answering', async () => {
     const { res, body } = await health({ ...TEST_ENV, OTEL_TRACES_SAMPLER_ARG: '7' })
     expect(res.status).toBe(200)

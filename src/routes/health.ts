@@ -1,7 +1,8 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono, type RouteHandler, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { ConfigState } from '../config.ts'
 import type { AppEnv } from '../env.ts'
+import { limitDeepHealth } from '../health/budget.ts'
 import { type DeepHealth, deepHealth } from '../health/deep.ts'
 import { ExposureSchema, exposureReport } from '../health/exposure.ts'
 import { markServerFailure } from '../middleware/errors.ts'
@@ -9,7 +10,7 @@ import { defaultHook } from '../middleware/validation.ts'
 import { ATTR } from '../telemetry/catalogue.ts'
 import { addSpanAttributes } from '../telemetry/helpers.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
-import { errorResponse, PUBLIC } from './openapi.ts'
+import { apiErrors, errorResponse, PUBLIC } from './openapi.ts'
 
 const DependencySchema = z.object({
   status: z.enum(['up', 'down']),
@@ -53,6 +54,25 @@ const HealthSchema = z
   })
   .openapi('Health')
 
+const query = z.object({
+  deep: z.enum(['1', 'true', '0', 'false']).optional().openapi({
+    description:
+      'Probe ZeroDB, OpenAI and Upstash in parallel (HEALTH_PROBE_TIMEOUT_MS each; results reused for HEALTH_CACHE_MS)',
+  }),
+})
+
+const responses = {
+  200: { description: 'Service status', content: { 'application/json': { schema: HealthSchema } } },
+  400: errorResponse('`validation_error`: `deep` is not one of 1, true, 0, false'),
+  429: errorResponse(
+    '`rate_limited`: deep=1 beyond the caller’s `health` budget (HEALTH_RATE_LIMIT_REQUESTS a minute); see Retry-After',
+  ),
+  503: {
+    description: 'deep=1: a required dependency (ZeroDB, OpenAI) is down, or the configuration is invalid',
+    content: { 'application/json': { schema: HealthSchema } },
+  },
+}
+
 const route = createRoute({
   method: 'get',
   path: '/health',
@@ -60,32 +80,44 @@ const route = createRoute({
   security: PUBLIC,
   tags: ['ops'],
   summary: 'Liveness, configuration and (with deep=1) dependency report; never shows a secret',
-  request: {
-    query: z.object({
-      deep: z.enum(['1', 'true', '0', 'false']).optional().openapi({
-        description:
-          'Probe ZeroDB, OpenAI and Upstash in parallel (HEALTH_PROBE_TIMEOUT_MS each; results reused for HEALTH_CACHE_MS)',
-      }),
-    }),
-  },
-  responses: {
-    200: { description: 'Service status', content: { 'application/json': { schema: HealthSchema } } },
-    400: errorResponse('`validation_error`: `deep` is not one of 1, true, 0, false'),
-    503: {
-      description: 'deep=1: a required dependency (ZeroDB, OpenAI) is down, or the configuration is invalid',
-      content: { 'application/json': { schema: HealthSchema } },
-    },
-  },
+  request: { query },
+  responses,
 })
+
+/**
+ * The original WWMAA backend's health paths (its Docker health checks, staging verification script
+ * and deploy guide call them): the same handler as `/health`. Being under /api, they pass the /api
+ * middleware too, so a malformed Authorization header is refused there as on any API route.
+ */
+const legacyRoute = (path: string, operationId: string) =>
+  createRoute({
+    method: 'get',
+    path,
+    operationId,
+    deprecated: true,
+    security: PUBLIC,
+    tags: ['ops'],
+    summary: 'Deprecated alias of GET /health (the original WWMAA backend’s path)',
+    description:
+      'Answers exactly as `GET /health` (same body, status and `deep=1`). Kept for the original WWMAA site’s health checks; use `/health`.',
+    request: { query },
+    responses: {
+      ...responses,
+      401: errorResponse('`unauthorized`: an Authorization header was sent and is not a valid Bearer token'),
+      431: apiErrors[431],
+      504: apiErrors[504],
+    },
+  })
 
 /**
  * Plain `/health` reads configuration only: no I/O, cheap enough for a load balancer to poll.
  * `deep=1` adds the dependency probes; Upstash is optional, as search fails open without it.
  */
-export const health = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(route, async (c) => {
+const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const tracing = telemetryState(c.env)
   const app = c.get('config')
   const wantsDeep = c.req.valid('query').deep === '1' || c.req.valid('query').deep === 'true'
+  if (wantsDeep && app.ok) await limitDeepHealth(c, app.config)
   const deep = wantsDeep && app.ok ? await deepHealth(app.config) : undefined
   const status = overall(tracing.ok && app.ok, wantsDeep && !app.ok, deep)
   // Written through the active span: proves to the e2e suite that it is the request span here.
@@ -104,7 +136,12 @@ export const health = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(route, as
   const reason = down.length > 0 ? `required dependency down: ${down.join(', ')}` : 'configuration invalid'
   markServerFailure(c.get('rootSpan'), 'health_unhealthy', reason)
   return c.json(body, 503)
-})
+}
+
+export const health = new OpenAPIHono<AppEnv>({ defaultHook })
+  .openapi(route, handler)
+  .openapi(legacyRoute('/api/health', 'getHealthLegacyApi'), handler)
+  .openapi(legacyRoute('/api/search/health', 'getHealthLegacySearch'), handler)
 
 function overall(ok: boolean, unconfigured: boolean, deep: DeepHealth | undefined) {
   if (unconfigured || deep?.down === 'required') return 'unhealthy' as const

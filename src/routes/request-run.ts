@@ -1,9 +1,9 @@
 import type { Context } from 'hono'
+import { requestCaller } from '../caller/context.ts'
 import type { AppEnv } from '../env.ts'
 import type { FeedbackRun } from '../feedback/run.ts'
 import { ANONYMOUS } from '../middleware/auth.ts'
 import { searchDeps } from '../search/deps.ts'
-import { clientIp } from '../search/rate-limit.ts'
 import { telemetryState } from '../telemetry/trace-config.ts'
 
 /**
@@ -12,10 +12,12 @@ import { telemetryState } from '../telemetry/trace-config.ts'
  */
 export function requestRun(c: Context<AppEnv>): FeedbackRun {
   const telemetry = telemetryState(c.env)
+  const caller = requestCaller(c)
   return {
     deps: searchDeps(c.get('config')),
     user: c.get('user') ?? ANONYMOUS,
-    clientIp: clientIp((name) => c.req.header(name)),
+    caller,
+    clientIp: caller.address ?? 'unknown',
     recordQueryText: telemetry.ok ? telemetry.config.recordQueryText : false,
     traceId: c.get('traceId') ?? null,
   }

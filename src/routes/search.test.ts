@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../app.ts'
-import { clientIp, rateLimitIdentity } from '../search/rate-limit.ts'
 
 const ENV = {
   ZERODB_API_URL: 'http://127.0.0.1:9',
@@ -77,25 +76,5 @@ describe('GET /api/search validation', () => {
     await expectValidationError(await get(''), 'q')
     await expectValidationError(await get('q=kata&page=2'), 'page')
     await expectValidationError(await get('q=kata&top_k=50'), 'top_k')
-  })
-})
-
-describe('rate limit identity', () => {
-  it('limits signed-in users by id and anonymous callers by IP', () => {
-    expect(rateLimitIdentity({ user: { id: 'u1', role: 'member' }, clientIp: '1.2.3.4' })).toEqual({
-      key: 'user:u1',
-      type: 'user',
-    })
-    expect(rateLimitIdentity({ user: { id: 'anonymous', role: 'anonymous' }, clientIp: '1.2.3.4' })).toEqual({
-      key: 'ip:1.2.3.4',
-      type: 'ip',
-    })
-  })
-
-  it('takes cf-connecting-ip, then the first x-forwarded-for hop, else unknown', () => {
-    const headers = (h: Record<string, string>) => (name: string) => h[name]
-    expect(clientIp(headers({ 'cf-connecting-ip': '1.1.1.1', 'x-forwarded-for': '2.2.2.2' }))).toBe('1.1.1.1')
-    expect(clientIp(headers({ 'x-forwarded-for': ' 2.2.2.2 , 3.3.3.3' }))).toBe('2.2.2.2')
-    expect(clientIp(headers({}))).toBe('unknown')
   })
 })

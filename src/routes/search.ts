@@ -98,7 +98,9 @@ const responses = {
     `${apiErrors[401].description}; or, without a token, a filter on a source type only signed-in members see (SEARCH_PUBLIC_SOURCE_TYPES)`,
   ),
   400: errorResponse('`validation_error`: the query or a parameter breaks the schema; the message names it'),
-  429: errorResponse('`rate_limited`: too many searches; see Retry-After and X-RateLimit-*'),
+  429: errorResponse(
+    '`rate_limited`: a search budget is spent (`error.budget` says which); see Retry-After, RateLimit and X-RateLimit-*',
+  ),
   503: errorResponse('`not_configured`: search is not configured (see /health)'),
 }
 

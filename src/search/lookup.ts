@@ -1,18 +1,10 @@
+import type { BudgetCall } from '../budget/counter.ts'
 import { CacheError, type CacheLookup, CORPUS_VERSION_KEY, type PipelineReply } from '../clients/cache.ts'
 import type { SearchRun } from './run.ts'
-import {
-  configuredWindow,
-  type SlidingWindowResult,
-  slidingWindowCall,
-  slidingWindowReply,
-  slidingWindowScript,
-} from './sliding-window.ts'
 
-/** Rate-limit keys: `ratelimit:search:{user:id|ip:addr}:{window}` (as @upstash/ratelimit named them). */
-const RATE_LIMIT_PREFIX = 'ratelimit:search'
-
+/** The budget script's reply, read by step 2 (src/search/rate-limit.ts). */
 export type LimitReply =
-  | { reason: 'ok'; result: SlidingWindowResult }
+  | { reason: 'ok'; reply: PipelineReply }
   | { reason: 'error'; failure: CacheError['failure'] | 'script' }
 
 /** What the one round trip of step 2 brings back for steps 2, 3 and 4. */
@@ -48,23 +40,19 @@ return {false, redis.call("GET", KEYS[2])}
 `
 
 /**
- * Rate limit, corpus version and cached answer (or, without one, the cached query embedding) in one
+ * Budgets, corpus version and cached answer (or, without one, the cached query embedding) in one
  * Upstash pipeline: a cache hit's only round trip, and a miss's only one before OpenAI. Never
  * rejects: an Upstash failure is an `error` reason in each part, and callers fail open.
  */
 export async function searchLookup(
   run: SearchRun,
-  identity: string,
+  call: BudgetCall,
   keys: LookupKeys,
 ): Promise<SearchLookup> {
-  const call = slidingWindowCall(RATE_LIMIT_PREFIX, identity, configuredWindow(run.deps.config.rateLimit))
   const second = keys.answer
     ? { script: ANSWER_OR_EMBEDDING_SCRIPT, keys: [keys.answer, keys.embedding], args: [] }
     : keys.embedding
-  const reply = await run.deps.cache.scriptAndGet('search_lookup', slidingWindowScript(call), [
-    CORPUS_VERSION_KEY,
-    second,
-  ])
+  const reply = await run.deps.cache.scriptAndGet('search_lookup', call.script, [CORPUS_VERSION_KEY, second])
   if (reply.reason === 'error') {
     const failed = { reason: 'error' as const, error: reply.error }
     return {
@@ -75,13 +63,10 @@ export async function searchLookup(
     }
   }
   const [version, reads] = reply.values
-  const result = slidingWindowReply(reply.script, call)
   const found = (v: unknown): CacheLookup<unknown> =>
     v === null || v === undefined ? { reason: 'miss' } : { reason: 'hit', value: v }
   const lookup = {
-    limit: result
-      ? { reason: 'ok' as const, result }
-      : { reason: 'error' as const, failure: 'script' as const },
+    limit: { reason: 'ok' as const, reply: reply.script },
     // Never bumped yet: version '0'.
     corpusVersion: mapReply(version, (v) => ({ reason: 'hit', value: v === null ? '0' : String(v) })),
   }

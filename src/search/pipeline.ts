@@ -11,7 +11,7 @@ import { emptyMedia } from './media.ts'
 import { normalizedQueryProblem, normalizeQuery } from './normalize.ts'
 import { NO_RESULTS_ANSWER } from './prompt.ts'
 import { logQuery, type QueryLogEntry } from './query-log.ts'
-import { checkRateLimit } from './rate-limit.ts'
+import { chargeMiss, checkRateLimit } from './rate-limit.ts'
 import { buildSourcesStep, generateEmbedding, vectorSearch } from './retrieval.ts'
 import { type SearchRun, step } from './run.ts'
 import { lookupSimilar, mayWriteSimilar, similarCacheApplies, writeSimilar } from './similar-cache.ts'
@@ -54,13 +54,15 @@ export async function prepareSearch(
     searchCacheKey(normalized, options, audience),
     embeddingCacheKey(run.deps.openai.embeddingModel, normalized),
   ])
-  const { outcome, lookup } = await checkRateLimit(run, {
-    answer: options.bypassCache ? undefined : key,
-    embedding: embeddingKey,
-  })
+  const { outcome, lookup } = await checkRateLimit(
+    run,
+    { answer: options.bypassCache ? undefined : key, embedding: embeddingKey },
+    options,
+  )
   const cache = await checkCache(run, key, options, lookup)
   const base = { normalized, options, rateLimitHeaders: outcome.headers, cacheSlot: cache.slot }
   if (cache.reason === 'hit') return { ...base, kind: 'cached', cacheKind: 'exact', result: cache.result }
+  chargeMiss(run, outcome, options)
 
   const embedding = await generateEmbedding(run, normalized, {
     key: embeddingKey,

@@ -1,4 +1,5 @@
 import { type Context, type Span, SpanKind } from '@opentelemetry/api'
+import type { Caller } from '../caller/caller.ts'
 import { ATTR, SEARCH_STEPS, type SearchStep } from '../telemetry/catalogue.ts'
 import { addUserContext, startSpan, type UserContext, withSpan } from '../telemetry/helpers.ts'
 import type { SearchDeps } from './deps.ts'
@@ -7,6 +8,9 @@ import type { SearchDeps } from './deps.ts'
 export interface SearchRun {
   deps: SearchDeps
   user: UserContext
+  /** Who is calling (src/caller/): every budget and cache policy reads it. */
+  caller: Caller
+  /** The caller's network address (or its API client's visitor's), for keyed-hash `ip_hash` rows. */
   clientIp: string
   /** Whether the query text may go on spans (OTEL_RECORD_QUERY_TEXT; off in production). */
   recordQueryText: boolean

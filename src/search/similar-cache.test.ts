@@ -45,6 +45,7 @@ function runWith(
   const run: SearchRun = {
     deps: { ...deps, cache: new CacheClient({ url: '', token: '', timeoutMs: 100, redis }) },
     user,
+    caller: { kind: 'member', user, address: '127.0.0.1' },
     clientIp: '127.0.0.1',
     recordQueryText: false,
     startedAt: 0,

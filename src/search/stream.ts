@@ -2,6 +2,7 @@ import { context, type Span } from '@opentelemetry/api'
 import type { Context } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import type { AppEnv } from '../env.ts'
+import { errorBodyOf } from '../errors.ts'
 import { ATTR, type StreamOutcome } from '../telemetry/catalogue.ts'
 import { type Completed, completeSearch, finishInBackground, type Prepared } from './pipeline.ts'
 import { byteLength } from './respond.ts'
@@ -55,7 +56,7 @@ type Ending = { kind: 'done'; done: Completed } | { kind: 'cancelled' } | { kind
 /**
  * The SSE variant of the response: `sources`, then `media`, then `delta`s as the model writes,
  * then `done` (latency, cached, trace id, related queries), or `error` ({error:{code,message},
- * trace_id}) when the stream cannot finish.
+ * detail, trace_id}) when the stream cannot finish.
  *
  * The request span ends when the headers go out, so step 11 (`search.respond`) is started here and
  * ends with the stream: the trace's duration is the one the client lived through, the tail sampler
@@ -142,7 +143,7 @@ async function respond(
     const failure = streamFailure(error, span)
     cancel.abort()
     writer.stop()
-    const body = { error: { code: failure.code, message: failure.message }, trace_id: run.traceId }
+    const body = errorBodyOf(failure.code, failure.message, run.traceId)
     await writer.last('error', body, LAST_EVENT_WAIT_MS)
   } finally {
     clearTimeout(timer)

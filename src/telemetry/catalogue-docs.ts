@@ -51,6 +51,8 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
     'Client spans: times the call was sent again (retries inside one logical call); absent when sent once.',
   userId: 'Root and every `search.*`/`documents.*`/`feedback.*` span: JWT `sub`, or `anonymous`.',
   userRole: 'Root and every `search.*`/`documents.*`/`feedback.*` span: JWT `role`, or `anonymous`.',
+  apiClientId:
+    'Root span of a request with a valid `X-API-Key`: the id of the API client (`API_CLIENTS`) it authenticated; the key itself is never recorded.',
   errorType:
     'Failed span and the spans above it: what failed, low-cardinality (`timeout`, the upstream HTTP status such as `500`, `malformed_response`, `connection_error`, or our API error code).',
   errorMessage: 'Failed span: the error message (scrubbed of secrets).',
@@ -65,10 +67,23 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   queryLength: '`search.normalize`: characters in the raw query.',
   normalizedQueryLength: '`search.normalize`: characters after normalizing.',
   query: '`search.generate_embedding`: the normalized query, only when `OTEL_RECORD_QUERY_TEXT` allows.',
-  rateLimitAllowed: '`search.rate_limit` / `feedback.rate_limit`: whether the request was within the limit.',
-  rateLimitRemaining: '`search.rate_limit` / `feedback.rate_limit`: requests left in the window.',
-  rateLimitLimit: '`search.rate_limit` / `feedback.rate_limit`: the window’s limit.',
-  rateLimitKeyType: '`search.rate_limit` / `feedback.rate_limit`: `user` or `ip`.',
+  rateLimitAllowed:
+    '`search.rate_limit` / `feedback.rate_limit` (and the root span of `/health?deep=1`): whether the request was within its budgets.',
+  rateLimitRemaining:
+    '`search.rate_limit` / `feedback.rate_limit` (and deep health’s root span): units left in the tightest (or refusing) budget’s window.',
+  rateLimitLimit:
+    '`search.rate_limit` / `feedback.rate_limit` (and deep health’s root span): that budget’s limit, in units.',
+  rateLimitKeyType:
+    '`search.rate_limit` / `feedback.rate_limit`: whose budgets were counted: `user` (a member), `ip` (an anonymous host: IPv4 address or IPv6 /64) or `api_client`.',
+  rateLimitCost:
+    '`search.rate_limit` / `feedback.rate_limit`: the units the request was checked against (a cached answer 1, `bypass_cache` 3, `top_k` above 10 one more; README "Budgets").',
+  rateLimitBudget:
+    '`search.rate_limit` / `feedback.rate_limit`: the budget that refused, or else the tightest one: `caller`, `visitor` or `client` (absent when the limiter failed open).',
+  callerKind: 'Root span: who called, as the budgets see it: `member`, `anonymous` or `api_client`.',
+  visitorKind:
+    'Root span of an API client’s request: how it named its visitor: `member` (a forwarded token), `end_user` (`X-End-User-Id`), `host` (`X-Forwarded-For`) or `unnamed`.',
+  visitorHash:
+    'Root span of an API client’s request: the visitor as a keyed hash (`IP_HASH_SECRET`, 16 hex), never the address or the id itself.',
   cacheHit:
     '`search.cache_check` (same question) and `search.similar_cache.lookup` (a reworded one): whether the answer came from the cache.',
   embeddingDimensions: '`search.generate_embedding`: length of the query vector.',
@@ -332,14 +347,28 @@ export function spanDocs(
       name: 'redis.feedback_limit',
       kind: 'client',
       parent: '`feedback.rate_limit`',
-      meaning: 'The sliding-window script alone, for a rating (one Upstash request).',
+      meaning: 'The budget script alone, for a rating (one Upstash request).',
+    },
+    {
+      name: 'redis.health_limit',
+      kind: 'client',
+      parent: 'request span',
+      meaning:
+        'The budget script alone, for `/health?deep=1` (the caller’s `health` budget, one Upstash request).',
+    },
+    {
+      name: 'redis.budget_charge',
+      kind: 'client',
+      parent: 'request span (in waitUntil)',
+      meaning:
+        'After a search missed the cache: the miss’s extra units added to the same budgets, off the response’s path (README "Budgets").',
     },
     {
       name: 'redis.search_lookup',
       kind: 'client',
       parent: '`search.rate_limit`',
       meaning:
-        'One Upstash pipeline: the sliding-window script, the corpus version and the cached answer, or without one the cached query embedding (a hit’s only round trip, a miss’s only one before OpenAI).',
+        'One Upstash pipeline: the budget script (every budget the caller draws on, checked and charged together), the corpus version and the cached answer, or without one the cached query embedding (a hit’s only round trip, a miss’s only one before OpenAI).',
     },
   ]
 }

@@ -35,6 +35,15 @@ const ROOT = '{METHOD} {route}'
 // Beside the current names while OTEL_SEMCONV_STABILITY_OPT_IN is `http/dup` (the default).
 const LEGACY_HTTP: Key[] = ['legacyHttpMethod', 'legacyHttpUrl', 'legacyHttpStatusCode']
 const HEALTH_ROOT = 'GET /health'
+// `deep=1` checks the caller's `health` budget on the request span (src/health/budget.ts).
+const DEEP_HEALTH_BUDGET: Key[] = [
+  'rateLimitAllowed',
+  'rateLimitCost',
+  'rateLimitLimit',
+  'rateLimitRemaining',
+  'rateLimitBudget',
+  'rateLimitFailOpen',
+]
 // What the patched otel-cf-workers (patches/) and src/telemetry/worker.ts write on every root span.
 const ROOT_SERVER: Key[] = ['urlScheme', 'serverPort']
 const ROOT_SERVER_SOMETIMES: Key[] = [
@@ -49,8 +58,8 @@ const ROOT_SERVER_SOMETIMES: Key[] = [
 const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
   'search.normalize': { always: ['queryLength', 'normalizedQueryLength'] },
   'search.rate_limit': {
-    always: ['rateLimitKeyType', 'rateLimitAllowed', 'rateLimitRemaining', 'rateLimitLimit'],
-    sometimes: ['rateLimitFailOpen'],
+    always: ['rateLimitKeyType', 'rateLimitAllowed', 'rateLimitCost'],
+    sometimes: ['rateLimitRemaining', 'rateLimitLimit', 'rateLimitBudget', 'rateLimitFailOpen'],
   },
   'search.cache_check': {
     always: ['bypassCache', 'cacheHit', 'searchAudience'],
@@ -172,6 +181,12 @@ const RULES: Record<string, Rule> = {
       'errorUpstream',
       'telemetryDroppedTraces',
       'traceContextRemote',
+      'apiClientId',
+      'callerKind',
+      'visitorKind',
+      'visitorHash',
+      // The deprecated /api/health aliases: a deep check's budget, as on GET /health.
+      ...DEEP_HEALTH_BUDGET,
     ],
   },
   [HEALTH_ROOT]: {
@@ -194,6 +209,8 @@ const RULES: Record<string, Rule> = {
       'healthCached',
       'telemetryDroppedTraces',
       'traceContextRemote',
+      'callerKind',
+      ...DEEP_HEALTH_BUDGET,
     ],
   },
   ...Object.fromEntries(
@@ -232,8 +249,8 @@ const RULES: Record<string, Rule> = {
     sometimes: ['genAiTimeToFirstChunk', 'streamOutcome', 'httpStatus'],
   },
   'feedback.rate_limit': {
-    always: [...USER, 'rateLimitKeyType', 'rateLimitAllowed'],
-    sometimes: ['rateLimitRemaining', 'rateLimitLimit', 'rateLimitFailOpen'],
+    always: [...USER, 'rateLimitKeyType', 'rateLimitAllowed', 'rateLimitCost'],
+    sometimes: ['rateLimitRemaining', 'rateLimitLimit', 'rateLimitBudget', 'rateLimitFailOpen'],
   },
   'feedback.find_search': {
     always: [...USER, 'feedbackLookupBy', 'feedbackLookupAttempts', 'feedbackFound'],

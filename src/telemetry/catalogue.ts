@@ -125,6 +125,8 @@ export const CACHE_OPERATIONS = [
   'del',
   'search_lookup',
   'feedback_limit',
+  'budget_charge',
+  'health_limit',
   'ping',
 ] as const
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
@@ -179,6 +181,8 @@ export const ATTR = {
   // User
   userId: ATTR_USER_ID,
   userRole: 'user.role',
+  /** Root span of a request with a valid `X-API-Key`: the API client's id (never its key). */
+  apiClientId: 'wwmaa.api_client.id',
   // Errors
   errorType: ATTR_ERROR_TYPE,
   errorMessage: 'error.message',
@@ -198,6 +202,16 @@ export const ATTR = {
   rateLimitRemaining: 'wwmaa.rate_limit.remaining',
   rateLimitLimit: 'wwmaa.rate_limit.limit',
   rateLimitKeyType: 'wwmaa.rate_limit.key_type',
+  /** Units this request was checked against (src/budget/costs.ts). */
+  rateLimitCost: 'wwmaa.rate_limit.cost',
+  /** The budget that refused, or the tightest one: `caller`, `visitor` or `client`. */
+  rateLimitBudget: 'wwmaa.rate_limit.budget',
+  /** Who called: `member`, `anonymous` or `api_client` (src/caller/). */
+  callerKind: 'wwmaa.caller.kind',
+  /** How an API client named its visitor: `member`, `end_user`, `host` or `unnamed`. */
+  visitorKind: 'wwmaa.api_client.visitor.kind',
+  /** The visitor as a keyed hash (IP_HASH_SECRET), never the address or the end-user id itself. */
+  visitorHash: 'wwmaa.api_client.visitor.hash',
   cacheHit: 'cache_hit',
   embeddingDimensions: 'embedding_dimensions',
   embeddingDimension: 'embedding_dimension',

@@ -187,12 +187,23 @@ describe('OTEL_SEMCONV_STABILITY_OPT_IN', () => {
 
 describe('inbound trace context trust', () => {
   it('continues every caller outside production and only trusted networks in production', () => {
-    expect(resolve({}).traceContext).toEqual({ trust: 'all', trustedNetworks: [] })
+    expect(resolve({}).traceContext).toEqual({ trust: 'all', trustedNetworks: [], apiClients: [] })
     expect(resolve({ OTEL_DEPLOYMENT_ENVIRONMENT: 'staging' }).traceContext.trust).toBe('all')
     expect(resolve({ OTEL_DEPLOYMENT_ENVIRONMENT: 'production' }).traceContext).toEqual({
       trust: 'trusted',
       trustedNetworks: [],
+      apiClients: [],
     })
+  })
+
+  it('takes the API clients trusted with their trace context from API_CLIENTS, leniently', () => {
+    const entry = { id: 'site', key_sha256: 'ab'.repeat(32) }
+    const production = { OTEL_DEPLOYMENT_ENVIRONMENT: 'production' }
+    expect(resolve({ ...production, API_CLIENTS: JSON.stringify([entry]) }).traceContext.apiClients).toEqual([
+      { id: 'site', keySha256: 'ab'.repeat(32) },
+    ])
+    // Invalid: no key is trusted, and tracing stays on (the API reports the variable).
+    expect(resolve({ ...production, API_CLIENTS: '[{"id":"Bad Id"}]' }).traceContext.apiClients).toEqual([])
   })
 
   it('parses TRACE_CONTEXT_TRUSTED_CIDRS once, into networks of both families', () => {

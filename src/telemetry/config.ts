@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import pkg from '../../package.json' with { type: 'json' }
+import { type ApiClientConfig, apiClientsFromEnv } from '../auth/api-clients.ts'
 import { booleanVar, httpUrlVar } from '../env-parsers.ts'
 import { type Cidr, CidrError, parseCidrList } from '../net/cidr.ts'
 import { logSemconvWarnings, parseSemconvOptIn, type SemconvOptIn } from './semconv-opt-in.ts'
@@ -64,12 +65,18 @@ export interface ResolvedTelemetryConfig {
   traceContext: {
     /**
      * TRACE_CONTEXT_TRUST: `all` continues every caller's trace context, `trusted` only that of
-     * callers in `trustedNetworks` (others get a new trace linked to theirs), `none` nobody's.
+     * callers in `trustedNetworks` or with a valid API key (others get a new trace linked to
+     * theirs), `none` nobody's.
      * @default 'all'; production 'trusted'
      */
     trust: TraceContextTrust
     /** TRACE_CONTEXT_TRUSTED_CIDRS: comma-separated IPv4/IPv6 networks, matched against `cf-connecting-ip`. @default [] */
     trustedNetworks: readonly Cidr[]
+    /**
+     * API_CLIENTS: under `trusted`, a request with a valid `X-API-Key` is trusted too (an invalid
+     * API_CLIENTS trusts no key here; the API itself reports it). @default [] (none)
+     */
+    apiClients?: readonly ApiClientConfig[]
   }
 }
 
@@ -227,6 +234,7 @@ export function resolveTelemetryConfig(env: Record<string, unknown>): ResolvedTe
       // Production callers are strangers until listed; elsewhere callers are our own tools.
       trust: read(env, 'TRACE_CONTEXT_TRUST') ?? (production ? 'trusted' : 'all'),
       trustedNetworks: read(env, 'TRACE_CONTEXT_TRUSTED_CIDRS') ?? [],
+      apiClients: apiClientsFromEnv(env),
     },
   }
 }

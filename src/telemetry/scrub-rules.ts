@@ -47,6 +47,12 @@ export const SCHEME_CREDENTIAL = new RegExp(
     `(?=[A-Za-z.-]*(?:[0-9_~+/=]|[a-z][A-Za-z.-]*[A-Z]))${TOKEN68}{8,}`,
   'g',
 )
+/**
+ * An API client key as `npm run token -- --api-client` makes it (`wwmaa_` + 32 random bytes in
+ * base64url), wherever it appears: in a header value recorded under another name, in a log line, in
+ * an upstream's echo. Its shape is ours, so it is redacted by shape; the Worker only knows hashes.
+ */
+export const API_CLIENT_KEY = /wwmaa_[A-Za-z0-9_-]{43}/g
 /** The header's own spelling (`Bearer x`, `Basic x`): whatever follows is the credential. */
 export const HEADER_CREDENTIAL = new RegExp(`\\b(Bearer|Basic)\\s+${TOKEN68}+`, 'g')
 

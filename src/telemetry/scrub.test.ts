@@ -76,6 +76,23 @@ describe('ScrubbingExporter', () => {
     expect(JSON.stringify(span.events)).not.toContain('abc.def.ghi')
   })
 
+  it('drops an X-API-Key header value and any API client key, wherever it is recorded', async () => {
+    const key = 'wwmaa_Zx9-Qw8_Er7Ty6Ui5Op4As3Df2Gh1Jk0LzXcVbNm123'
+    expect(key).toHaveLength(49)
+    const span = await exported({
+      'http.request.header.x-api-key': key,
+      'http.request.header.x_api_key': key,
+      'log.line': `retrying with x-api-key: ${key}`,
+      'upstream.detail': `the caller sent ${key} twice: ${key}`,
+    })
+    expect(span.attributes['http.request.header.x-api-key']).toBe(REDACTED)
+    expect(span.attributes['http.request.header.x_api_key']).toBe(REDACTED)
+    expect(span.attributes['log.line']).toBe(`retrying with x-api-key: ${REDACTED}`)
+    expect(span.attributes['upstream.detail']).toBe(`the caller sent ${REDACTED} twice: ${REDACTED}`)
+    // Project names that merely start with the prefix stay readable.
+    expect(scrubValue('wwmaa_similar_questions', [])).toBe('wwmaa_similar_questions')
+  })
+
   it('adds the deployment environment to the resource and keeps the span identity', async () => {
     const span = await exported({ a: 'b' })
     expect(span.resource.attributes['deployment.environment.name']).toBe('staging')

@@ -6,6 +6,7 @@ import { hashIp } from '../privacy/ip-hash.ts'
 import { boundedUpstreamText, UPSTREAM_TEXT, withheldUpstreamText } from '../privacy/upstream-text.ts'
 import {
   ADDRESS_ATTRIBUTES,
+  API_CLIENT_KEY,
   HEADER_CREDENTIAL,
   SCHEME_CREDENTIAL,
   SECRET_KEY,
@@ -42,7 +43,9 @@ export interface ScrubOptions {
 /** Everything the value check looks for, in one precompiled pattern (tested before any replace). */
 function valueMatcher(secrets: string[]): RegExp {
   const escaped = secrets.map((secret) => secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-  const sources = [SCHEME_CREDENTIAL, URL_SECRET_PARAM, TEXT_SECRET_PARAM].map((re) => re.source)
+  const sources = [SCHEME_CREDENTIAL, URL_SECRET_PARAM, TEXT_SECRET_PARAM, API_CLIENT_KEY].map(
+    (re) => re.source,
+  )
   // `«` opens an upstream text. The `i` flag widens the test to any case: it may only over-match.
   return new RegExp([...sources, '«', ...escaped].join('|'), 'i')
 }
@@ -73,6 +76,7 @@ export class Scrubber {
       .replace(SCHEME_CREDENTIAL, `$1 ${REDACTED}`)
       .replace(URL_SECRET_PARAM, `$1${REDACTED}`)
       .replace(TEXT_SECRET_PARAM, `$1${REDACTED}`)
+      .replace(API_CLIENT_KEY, REDACTED)
     for (const secret of this.options.secrets)
       if (out.includes(secret)) out = out.split(secret).join(REDACTED)
     // Cut after scrubbing, so that a cut never leaves half a secret the patterns no longer see.

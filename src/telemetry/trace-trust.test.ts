@@ -1,6 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { parseApiClients, sha256Hex } from '../auth/api-clients.ts'
 import { parseCidrList } from '../net/cidr.ts'
 import { memoryTracer } from './testing/memory-tracer.ts'
 import {
@@ -44,6 +45,40 @@ describe('acceptsTraceContext', () => {
     const networks = parseCidrList('10.0.0.0/8')
     expect(acceptsTraceContext(from('198.51.100.1'), { trust: 'all', trustedNetworks: [] })).toBe(true)
     expect(acceptsTraceContext(from('10.1.2.3'), { trust: 'none', trustedNetworks: networks })).toBe(false)
+  })
+})
+
+describe('acceptsTraceContext with API clients', () => {
+  const key = 'wwmaa_trace-trust-test-key-0123456789abcdefghijk'
+  const apiClients = parseApiClients(JSON.stringify([{ id: 'site', key_sha256: sha256Hex(key) }]))
+  const policy: TraceContextPolicy = { trust: 'trusted', trustedNetworks: [], apiClients }
+
+  it('trusts a request with a valid X-API-Key under `trusted`, from any address', () => {
+    expect(acceptsTraceContext(from('198.51.100.1', { 'x-api-key': key }), policy)).toBe(true)
+    expect(acceptsTraceContext(from(undefined, { 'x-api-key': key }), policy)).toBe(true)
+  })
+
+  it('does not trust a missing, unknown, malformed or repeated key', () => {
+    expect(acceptsTraceContext(from('198.51.100.1'), policy)).toBe(false)
+    expect(acceptsTraceContext(from('198.51.100.1', { 'x-api-key': `${key}x` }), policy)).toBe(false)
+    expect(acceptsTraceContext(from('198.51.100.1', { 'x-api-key': 'k'.repeat(5000) }), policy)).toBe(false)
+    const twice = new Headers([
+      ['x-api-key', key],
+      ['x-api-key', key],
+    ])
+    expect(acceptsTraceContext({ headers: twice }, policy)).toBe(false)
+  })
+
+  it('trusts no key under `none`', () => {
+    expect(
+      acceptsTraceContext(from('198.51.100.1', { 'x-api-key': key }), { ...policy, trust: 'none' }),
+    ).toBe(false)
+  })
+
+  it('makes the option a function when clients are configured, even with no trusted network', () => {
+    const option = acceptTraceContextOption(policy)
+    expect(typeof option).toBe('function')
+    if (typeof option === 'function') expect(option(from(undefined, { 'x-api-key': key }))).toBe(true)
   })
 })
 

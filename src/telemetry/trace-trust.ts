@@ -1,5 +1,6 @@
 import { ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { apiKeyShape, matchApiKey } from '../auth/api-clients.ts'
 import { inNetworks } from '../net/cidr.ts'
 import { ATTR } from './catalogue.ts'
 import type { ResolvedTelemetryConfig } from './config.ts'
@@ -13,8 +14,9 @@ import type { ResolvedTelemetryConfig } from './config.ts'
  * starts a new trace that links to what they sent.
  *
  * TRACE_CONTEXT_TRUST picks the rule: `all` callers (development and staging, where callers are our
- * own tools), `trusted` ones (production's default: TRACE_CONTEXT_TRUSTED_CIDRS), or `none`. The
- * networks are parsed once per configuration and only matched per request.
+ * own tools), `trusted` ones (production's default: callers on TRACE_CONTEXT_TRUSTED_CIDRS, and API
+ * clients sending a valid `X-API-Key`), or `none`. The networks and clients are parsed once per
+ * configuration and only matched per request.
  */
 export type TraceContextPolicy = ResolvedTelemetryConfig['traceContext']
 
@@ -25,8 +27,10 @@ type InboundRequest = Pick<Request, 'headers'>
  * Whether the caller's trace context is continued. otel-cf-workers calls this before the request
  * span exists and before any middleware ran, so it decides from the request alone. The caller's
  * address is `cf-connecting-ip` only: Cloudflare sets it on every request and replaces any value
- * the caller sent, while `x-forwarded-for` is whatever the caller wrote. API clients (X-API-Key)
- * become a second trusted source here once they exist.
+ * the caller sent, while `x-forwarded-for` is whatever the caller wrote. An API client is the second
+ * trusted source: a server holding a key is ours to trust with its trace (it is already trusted with
+ * a budget). The hook is synchronous, so the key is checked with node:crypto's synchronous SHA-256,
+ * the same match as the middleware's; a bad key is simply not trusted here (the API answers 401).
  */
 export function acceptsTraceContext(request: InboundRequest, policy: TraceContextPolicy): boolean {
   switch (policy.trust) {
@@ -35,8 +39,20 @@ export function acceptsTraceContext(request: InboundRequest, policy: TraceContex
     case 'none':
       return false
     case 'trusted':
-      return inNetworks(policy.trustedNetworks, request.headers.get('cf-connecting-ip'))
+      return (
+        inNetworks(policy.trustedNetworks, request.headers.get('cf-connecting-ip')) ||
+        fromApiClient(request, policy)
+      )
   }
+}
+
+function fromApiClient(request: InboundRequest, policy: TraceContextPolicy): boolean {
+  const clients = policy.apiClients
+  if (!clients?.length) return false
+  const header = request.headers.get('x-api-key')
+  if (header === null) return false
+  const shape = apiKeyShape(header)
+  return shape.ok && matchApiKey(shape.key, clients) !== undefined
 }
 
 /** The `acceptTraceContext` option for otel-cf-workers: a constant where no request can differ. */
@@ -44,7 +60,8 @@ export function acceptTraceContextOption(
   policy: TraceContextPolicy,
 ): boolean | ((request: InboundRequest) => boolean) {
   if (policy.trust === 'all') return true
-  if (policy.trust === 'none' || policy.trustedNetworks.length === 0) return false
+  if (policy.trust === 'none') return false
+  if (policy.trustedNetworks.length === 0 && !policy.apiClients?.length) return false
   return (request) => acceptsTraceContext(request, policy)
 }
 

@@ -57,6 +57,8 @@ const schema = z.object({
   // 24 h: a working day's session; a leaked token is useless by tomorrow (src/auth/access-token.ts).
   JWT_MAX_TTL_SECONDS: int(60, 2_592_000).default(86_400),
   SEARCH_CACHE_TTL_SECONDS: int(0, 86_400).default(300),
+  // Bounds how long other locations may serve an answer after a document write (no zone purge).
+  EDGE_CACHE_TTL_SECONDS: int(0, 86_400).default(60),
   SEARCH_MIN_SCORE: z.coerce.number().min(0).max(1).default(0.15),
   // An allow-list: a source type added later stays members-only until it is listed here.
   SEARCH_PUBLIC_SOURCE_TYPES: z
@@ -137,6 +139,12 @@ export interface ResolvedAppConfig {
     timeoutMs: number
     /** SEARCH_CACHE_TTL_SECONDS, answers and question embeddings. @default 300 */
     ttlSeconds: number
+    /**
+     * EDGE_CACHE_TTL_SECONDS: how long an answer lives in a location's Workers Cache API, in front of
+     * Upstash (src/edge/); also how long another location may serve it after a document write.
+     * 0 switches the edge layer off. @default 60
+     */
+    edgeTtlSeconds: number
   }
   /** What a Bearer token must satisfy (src/auth/access-token.ts). */
   jwt: JwtPolicy
@@ -317,6 +325,7 @@ export function resolveAppConfig(env: Record<string, unknown>): ResolvedAppConfi
       token: c.UPSTASH_REDIS_REST_TOKEN,
       timeoutMs: c.CACHE_TIMEOUT_MS,
       ttlSeconds: c.SEARCH_CACHE_TTL_SECONDS,
+      edgeTtlSeconds: c.EDGE_CACHE_TTL_SECONDS,
     },
     jwt: jwtPolicy(c),
     search: { minScore: c.SEARCH_MIN_SCORE, publicSourceTypes: c.SEARCH_PUBLIC_SOURCE_TYPES },

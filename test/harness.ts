@@ -54,6 +54,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // Tests send many requests from one address; a specific test lowers it again.
     RATE_LIMIT_REQUESTS: '100000',
     HEALTH_RATE_LIMIT_REQUESTS: '10000',
+    // The edge layer answers repeats with no Upstash round trip; suites written against the Upstash
+    // layer keep it off, test/edge-answers.test.ts turns it on.
+    EDGE_CACHE_TTL_SECONDS: '0',
     // Suites ask many variants of one question (freshQuery): with the similarity cache on they
     // would be served each other's answers. test/similar-cache.test.ts turns it on.
     SEARCH_SIMILAR_CACHE: 'false',

@@ -86,6 +86,23 @@ export class LocalAllowance {
     return { reason: 'spent', refill }
   }
 
+  /**
+   * Whether to draw a block for `budgets` now (none held, or running low, and no draw under way);
+   * `true` marks a draw under way until `granted` records its answer.
+   */
+  wantsBlock(budgets: readonly Budget[], now = Date.now()): boolean {
+    const key = blockKey(budgets)
+    if (this.drawing.has(key) || this.held(budgets, now) >= REFILL_BELOW) return false
+    this.drawing.add(key)
+    return true
+  }
+
+  /** Gives back units spent for a request that did not go ahead on this path. */
+  refund(budgets: readonly Budget[], cost: number, now = Date.now()): void {
+    const block = this.blocks.get(blockKey(budgets))
+    if (block && now < block.expiresAt) block.units += cost
+  }
+
   /** The draw's script call for `budgets` at `now`, and where its answer goes. */
   drawCall(budgets: readonly Budget[], now = Date.now()): { script: ScriptCall; expiresAt: number } {
     const keys: string[] = []

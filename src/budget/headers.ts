@@ -27,6 +27,23 @@ export function budgetHeaders(
   }
 }
 
+/**
+ * The same headers for a request paid from units held at this location (src/budget/allowance.ts):
+ * `RateLimit` and `X-RateLimit-Remaining` give the units held here, a lower bound of what the caller
+ * has left (the counter holds the rest), and the reset is the block's.
+ */
+export function allowanceHeaders(
+  budgets: readonly Budget[],
+  held: number,
+  expiresAt: number,
+  now = Date.now(),
+): Record<string, string> {
+  const tightest = [...budgets].sort((a, b) => a.limit - b.limit)[0]
+  if (!tightest) return {}
+  const standings = budgets.map((budget) => ({ budget, remaining: held, reset: expiresAt }))
+  return { ...budgetHeaders(standings, now), 'X-RateLimit-Limit': String(tightest.limit) }
+}
+
 /** The budget closest to refusing: fewest units left, then the sooner reset. */
 export function tightestOf(standings: readonly BudgetStanding[]): BudgetStanding | undefined {
   let best: BudgetStanding | undefined

@@ -24,7 +24,7 @@ export function budgetOutcome(
   result: CounterResult | { reason: 'error'; failure: string },
   now = Date.now(),
 ): BudgetOutcome {
-  span.setAttribute(ATTR.rateLimitCost, call.cost)
+  span.setAttributes({ [ATTR.rateLimitCost]: call.cost, [ATTR.rateLimitSource]: 'counter' })
   if (result.reason === 'error' || result.reason === 'malformed') {
     return failOpen(span, call, result.reason === 'error' ? result.failure : 'script')
   }

@@ -1,4 +1,5 @@
 import type { Row } from '../clients/zerodb/client.ts'
+import { deleteEdgeAnswer } from '../edge/answer-cache.ts'
 import { ATTR, SPAN } from '../telemetry/catalogue.ts'
 import { addUserContext, type UserContext, withSpan } from '../telemetry/helpers.ts'
 import { servedAnswer } from './answer-id.ts'
@@ -9,7 +10,7 @@ import type { RetiredBy } from './schemas.ts'
 
 /**
  * THE RETIREMENT RULE, which every cache layer follows (today the Upstash answer cache and the
- * similarity index that points into it; an edge cache added later calls `retireAnswer` too):
+ * similarity index that points into it, and this location's edge copy, src/edge/):
  *
  * - A rating down flags the rated answer for review. It never deletes a shared answer by itself:
  *   otherwise any caller could empty an answer for everyone by rating their own cache hit down.
@@ -111,6 +112,9 @@ export function retireAnswer(
 
 async function deleteIfStillServed(run: FeedbackRun, record: FeedbackRecord): Promise<boolean> {
   if (!record.answer_id || !record.cache_key) return false
+  // This location's edge copy goes at once, whichever answer it holds (a newer one is only
+  // refetched); other locations' copies live out EDGE_CACHE_TTL_SECONDS.
+  await deleteEdgeAnswer(record.cache_key).catch(() => undefined)
   const served = await servedAnswer(run, record.cache_key)
   if (served.reason !== 'cached' || served.answerId !== record.answer_id) return false
   return (await run.deps.cache.del(record.cache_key)).reason === 'released'

@@ -1,5 +1,7 @@
 import type { Span } from '@opentelemetry/api'
 import type { CacheEntry } from '../clients/cache.ts'
+import { edgeLookup, scheduleDraw } from '../edge/edge-step.ts'
+import { edgeFill } from '../edge/fill.ts'
 import { ApiError } from '../errors.ts'
 import { ATTR, type CacheKind } from '../telemetry/catalogue.ts'
 import { type AnswerOutcome, generateAnswer } from './answer.ts'
@@ -54,6 +56,15 @@ export async function prepareSearch(
     searchCacheKey(normalized, options, audience),
     embeddingCacheKey(run.deps.openai.embeddingModel, normalized),
   ])
+  // The location's own copy first: an edge hit is paid from units held here, with no round trip.
+  const edgeOn = run.deps.config.cache.edgeTtlSeconds > 0 && !options.bypassCache
+  if (edgeOn) {
+    const edge = await edgeLookup(run, key, options)
+    if (edge.reason === 'hit') {
+      const served = { normalized, options, rateLimitHeaders: edge.headers, cacheSlot: edge.slot }
+      return { ...served, kind: 'cached', cacheKind: 'edge', result: edge.result }
+    }
+  }
   const { outcome, lookup } = await checkRateLimit(
     run,
     { answer: options.bypassCache ? undefined : key, embedding: embeddingKey },
@@ -61,7 +72,11 @@ export async function prepareSearch(
   )
   const cache = await checkCache(run, key, options, lookup)
   const base = { normalized, options, rateLimitHeaders: outcome.headers, cacheSlot: cache.slot }
-  if (cache.reason === 'hit') return { ...base, kind: 'cached', cacheKind: 'exact', result: cache.result }
+  if (cache.reason === 'hit') {
+    // A cached question is one callers repeat: units for this caller's next ones at this location.
+    if (edgeOn && outcome.reason === 'allowed') scheduleDraw(run, outcome.call.budgets)
+    return { ...base, kind: 'cached', cacheKind: 'exact', result: cache.result }
+  }
   chargeMiss(run, outcome, options)
 
   const embedding = await generateEmbedding(run, normalized, {
@@ -96,10 +111,13 @@ async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: 
   }
 }
 
-/** `X-Cache` on every search response: `HIT`, `HIT-SIMILAR` (a reworded question) or `MISS`. */
-export function xCacheHeader(prepared: Prepared): 'HIT' | 'HIT-SIMILAR' | 'MISS' {
+/**
+ * `X-Cache` on every search response: `HIT-EDGE` (this location's copy), `HIT` (Upstash),
+ * `HIT-SIMILAR` (a reworded question's answer) or `MISS`.
+ */
+export function xCacheHeader(prepared: Prepared): 'HIT-EDGE' | 'HIT' | 'HIT-SIMILAR' | 'MISS' {
   if (prepared.kind !== 'cached') return 'MISS'
-  return prepared.cacheKind === 'similar' ? 'HIT-SIMILAR' : 'HIT'
+  return prepared.cacheKind === 'similar' ? 'HIT-SIMILAR' : prepared.cacheKind === 'edge' ? 'HIT-EDGE' : 'HIT'
 }
 
 export interface Completed {
@@ -215,8 +233,10 @@ export function finishInBackground(
   // The log row goes in after the cache write has settled: feedback that finds the row can then
   // retire the cached answer for good, with no write of it still on its way (src/feedback/).
   // A cache hit has nothing to write: no step 9 span at all.
+  const edge = edgeFill(run, prepared, done, cacheable)
   run.background(async () => {
     if (entries.length > 0) await writeCache(run, entries, index).catch(() => undefined)
+    await edge?.().catch(() => undefined)
     await logQuery(run, log)
   })
 }

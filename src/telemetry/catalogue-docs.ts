@@ -77,6 +77,10 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
     '`search.rate_limit` / `feedback.rate_limit`: whose budgets were counted: `user` (a member), `ip` (an anonymous host: IPv4 address or IPv6 /64) or `api_client`.',
   rateLimitCost:
     '`search.rate_limit` / `feedback.rate_limit`: the units the request was checked against (a cached answer 1, `bypass_cache` 3, `top_k` above 10 one more; README "Budgets").',
+  rateLimitSource:
+    '`search.rate_limit` / `feedback.rate_limit`: where the budgets were checked: `counter` (Upstash, in the lookup’s round trip) or `allowance` (an edge hit paid from units this location drew ahead; README "Budgets").',
+  edgeCacheOutcome:
+    '`edge_cache.match`: `hit`, `miss`, `stale` (computed for an older corpus version than this location’s) or `unavailable` (no Cache API).',
   rateLimitBudget:
     '`search.rate_limit` / `feedback.rate_limit`: the budget that refused, or else the tightest one: `caller`, `visitor` or `client` (absent when the limiter failed open).',
   callerKind: 'Root span: who called, as the budgets see it: `member`, `anonymous` or `api_client`.',
@@ -355,6 +359,20 @@ export function spanDocs(
       parent: 'request span',
       meaning:
         'The budget script alone, for `/health?deep=1` (the caller’s `health` budget, one Upstash request).',
+    },
+    {
+      name: 'edge_cache.match',
+      kind: 'client',
+      parent: 'request span',
+      meaning:
+        'Before step 2 (EDGE_CACHE_TTL_SECONDS > 0, no `bypass_cache`): this location’s copy of the answer in the Workers Cache API, and its corpus version. A hit paid from units held here is answered with no upstream round trip (`X-Cache: HIT-EDGE`).',
+    },
+    {
+      name: 'redis.budget_draw',
+      kind: 'client',
+      parent: 'request span (in waitUntil)',
+      meaning:
+        'After an Upstash cache hit (or when an edge hit ran low): a block of budget units drawn for this caller at this location, so that its next repeats are answered at the edge.',
     },
     {
       name: 'redis.budget_charge',

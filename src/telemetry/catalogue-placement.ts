@@ -39,6 +39,7 @@ const HEALTH_ROOT = 'GET /health'
 const DEEP_HEALTH_BUDGET: Key[] = [
   'rateLimitAllowed',
   'rateLimitCost',
+  'rateLimitSource',
   'rateLimitLimit',
   'rateLimitRemaining',
   'rateLimitBudget',
@@ -58,12 +59,12 @@ const ROOT_SERVER_SOMETIMES: Key[] = [
 const STEPS: Record<(typeof SEARCH_STEPS)[number], Rule> = {
   'search.normalize': { always: ['queryLength', 'normalizedQueryLength'] },
   'search.rate_limit': {
-    always: ['rateLimitKeyType', 'rateLimitAllowed', 'rateLimitCost'],
+    always: ['rateLimitKeyType', 'rateLimitAllowed', 'rateLimitCost', 'rateLimitSource'],
     sometimes: ['rateLimitRemaining', 'rateLimitLimit', 'rateLimitBudget', 'rateLimitFailOpen'],
   },
   'search.cache_check': {
     always: ['bypassCache', 'cacheHit', 'searchAudience'],
-    sometimes: ['cacheFailOpen'],
+    sometimes: ['cacheFailOpen', 'cacheKind'],
   },
   'search.generate_embedding': {
     always: ['model', 'embeddingCacheHit', 'embeddingDimensions'],
@@ -234,6 +235,8 @@ const RULES: Record<string, Rule> = {
     ]),
   ),
   // INTERNAL over its zerodb.vector_search and (on a match) redis.get children.
+  // Workers Cache API of this location (src/edge/): not an HTTP or DB client, so no db.* / http.*.
+  [SPAN.edgeCacheMatch]: { always: [...USER, 'edgeCacheOutcome', 'cacheHit'] },
   'search.similar_cache.lookup': {
     always: [...USER, 'searchAudience', 'similarMinScore', 'cacheHit', 'similarOutcome'],
     sometimes: ['similarScore', 'cacheKind', 'cacheFailOpen', 'errorUpstream'],
@@ -249,7 +252,7 @@ const RULES: Record<string, Rule> = {
     sometimes: ['genAiTimeToFirstChunk', 'streamOutcome', 'httpStatus'],
   },
   'feedback.rate_limit': {
-    always: [...USER, 'rateLimitKeyType', 'rateLimitAllowed', 'rateLimitCost'],
+    always: [...USER, 'rateLimitKeyType', 'rateLimitAllowed', 'rateLimitCost', 'rateLimitSource'],
     sometimes: ['rateLimitRemaining', 'rateLimitLimit', 'rateLimitBudget', 'rateLimitFailOpen'],
   },
   'feedback.find_search': {

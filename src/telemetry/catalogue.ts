@@ -95,6 +95,8 @@ export const SPAN = {
   /** Similarity cache (issue 14): the lookup after step 4 (its index write is inside step 9). */
   similarLookup: 'search.similar_cache.lookup',
   feedback: (operation: FeedbackOperation) => `feedback.${operation}` as const,
+  /** Edge answers (issue 25): the location's Workers Cache API, read before Upstash. */
+  edgeCacheMatch: 'edge_cache.match',
 } as const
 
 /** The feedback routes' spans (issue 14): finding the rated search, storing the rating, listing. */
@@ -127,6 +129,7 @@ export const CACHE_OPERATIONS = [
   'feedback_limit',
   'budget_charge',
   'health_limit',
+  'budget_draw',
   'ping',
 ] as const
 export type CacheOperation = (typeof CACHE_OPERATIONS)[number]
@@ -136,7 +139,7 @@ export type DocumentOperation = (typeof DOCUMENT_OPERATIONS)[number]
 export const HEALTH_DEPENDENCIES = ['zerodb', 'openai', 'upstash'] as const
 export type HealthDependency = (typeof HEALTH_DEPENDENCIES)[number]
 /** `wwmaa.cache.kind` of a cached answer: the same question, or a reworded one (similarity cache). */
-export type CacheKind = 'exact' | 'similar'
+export type CacheKind = 'exact' | 'similar' | 'edge'
 /** `wwmaa.similar_cache.outcome`: `stale` = the nearest question's answer is gone or older than the corpus. */
 export type SimilarOutcome = 'hit' | 'miss' | 'stale' | 'error'
 /** How a streamed answer ended: on `search.respond` (stream) and on a cancelled `chat {model}`. */
@@ -204,6 +207,10 @@ export const ATTR = {
   rateLimitKeyType: 'wwmaa.rate_limit.key_type',
   /** Units this request was checked against (src/budget/costs.ts). */
   rateLimitCost: 'wwmaa.rate_limit.cost',
+  /** Where the budgets were checked: `counter` (Upstash) or `allowance` (units held at this location). */
+  rateLimitSource: 'wwmaa.rate_limit.source',
+  /** `edge_cache.match`: `hit`, `miss`, `stale` (older than the location's corpus version) or `unavailable`. */
+  edgeCacheOutcome: 'wwmaa.edge_cache.outcome',
   /** The budget that refused, or the tightest one: `caller`, `visitor` or `client`. */
   rateLimitBudget: 'wwmaa.rate_limit.budget',
   /** Who called: `member`, `anonymous` or `api_client` (src/caller/). */

@@ -1,4 +1,3 @@
-import { SpanKind } from '@opentelemetry/api'
 import { LocalAllowance } from '../budget/allowance.ts'
 import { searchCost } from '../budget/costs.ts'
 import { allowanceHeaders } from '../budget/headers.ts'
@@ -28,7 +27,8 @@ export type EdgeOutcome =
  * path, which is what bounds a budget: this path only spends units already charged to the counter.
  */
 export async function edgeLookup(run: SearchRun, key: string, options: SearchOptions): Promise<EdgeOutcome> {
-  const read = await withSpan(SPAN.edgeCacheMatch, { kind: SpanKind.CLIENT }, async (span) => {
+  // INTERNAL: the location's cache has no server address or port to name, as a CLIENT span must.
+  const read = await withSpan(SPAN.edgeCacheMatch, {}, async (span) => {
     addUserContext(run.user, span)
     const result = await readEdgeAnswer(key)
     span.setAttributes({ [ATTR.edgeCacheOutcome]: result.reason, [ATTR.cacheHit]: result.reason === 'hit' })

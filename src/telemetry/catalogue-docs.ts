@@ -362,7 +362,7 @@ export function spanDocs(
     },
     {
       name: 'edge_cache.match',
-      kind: 'client',
+      kind: 'internal',
       parent: 'request span',
       meaning:
         'Before step 2 (EDGE_CACHE_TTL_SECONDS > 0, no `bypass_cache`): this location’s copy of the answer in the Workers Cache API, and its corpus version. A hit paid from units held here is answered with no upstream round trip (`X-Cache: HIT-EDGE`).',

@@ -46,7 +46,7 @@ const disabledConfig: TraceConfig = {
   sampling: { headSampler: new AlwaysOffSampler(), tailSampler: () => false },
   fetch: { includeTraceContext: false },
   propagator,
-  instrumentation: { instrumentGlobalFetch: false },
+  instrumentation: { instrumentGlobalFetch: false, instrumentGlobalCache: false },
 }
 
 function samplingOff(config: ResolvedTelemetryConfig): boolean {
@@ -104,8 +104,10 @@ export function buildTraceConfig(
     fetch: { includeTraceContext: true },
     propagator,
     // One span per outbound call: the clients' CLIENT spans carry the HTTP attributes and inject
-    // traceparent themselves (src/clients/http-span.ts), so no automatic `fetch` child span.
-    instrumentation: { instrumentGlobalFetch: false },
+    // traceparent themselves (src/clients/http-span.ts), so no automatic `fetch` child span. The
+    // edge layer's Cache API reads have their own span (`edge_cache.match`): the SDK's `Cache
+    // default match/put` spans would double them, with keys no convention defines (`cache.hit`).
+    instrumentation: { instrumentGlobalFetch: false, instrumentGlobalCache: false },
   }
 }
 

@@ -104,6 +104,15 @@ export async function captureScenarios(h: Harness): Promise<Capture> {
     { status: 200, spans: SEARCH },
   )
   const { trace_id } = (await hit.json().catch(() => ({}))) as { trace_id?: string }
+  // The Upstash hit drew this member's units at this location (waitUntil): the next repeat is
+  // answered from the edge (src/edge/), with no upstream call of its own.
+  const edge = await run(
+    'search edge hit',
+    { path: '/api/search/query', body: { query }, auth: member },
+    { status: 200, spans: [...SEARCH, 'edge_cache.match'] },
+  )
+  if (edge.headers.get('x-cache') !== 'HIT-EDGE')
+    problems.push(`search edge hit: X-Cache ${edge.headers.get('x-cache')}, not HIT-EDGE`)
   await run(
     'feedback',
     {

@@ -1,4 +1,5 @@
 import type { ScriptCall } from '../clients/cache.ts'
+import { WINDOW_LUA } from './counter.ts'
 import type { Budget } from './policy.ts'
 
 /**
@@ -26,17 +27,13 @@ export const REFILL_BELOW = 2
  * min(block, units left in the tightest budget) and charges every budget that much; `{i, 0}` when
  * budget i has nothing left. Returns `{0, granted}`.
  */
-export const DRAW_SCRIPT = `local want = tonumber(ARGV[1])
+export const DRAW_SCRIPT = `${WINDOW_LUA}local want = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local n = #KEYS / 2
 local grant = want
 for i = 1, n do
-  local limit = tonumber(ARGV[1 + 2 * i])
-  local window = tonumber(ARGV[2 + 2 * i])
-  local current = tonumber(redis.call("GET", KEYS[2 * i - 1]) or "0")
-  local previous = tonumber(redis.call("GET", KEYS[2 * i]) or "0")
-  previous = math.floor((1 - (now % window) / window) * previous)
-  local left = limit - previous - current
+  local current, previous = usage(i, now)
+  local left = tonumber(ARGV[1 + 2 * i]) - previous - current
   if left <= 0 then
     return {i, 0}
   end
@@ -45,11 +42,7 @@ for i = 1, n do
   end
 end
 for i = 1, n do
-  local window = tonumber(ARGV[2 + 2 * i])
-  local total = redis.call("INCRBY", KEYS[2 * i - 1], grant)
-  if total == grant then
-    redis.call("PEXPIRE", KEYS[2 * i - 1], window * 2 + 1000)
-  end
+  charge(i, grant)
 end
 return {0, grant}
 `

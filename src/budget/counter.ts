@@ -13,16 +13,33 @@ import type { Budget } from './policy.ts'
  * Returns `{0, remaining_1, …}` when charged, or `{i, remaining_i}` when budget i refused (nothing
  * is charged). The previous window counts in proportion to how much of it still overlaps.
  */
-export const BUDGET_SCRIPT = `local cost = tonumber(ARGV[1])
+/**
+ * What the budget and draw scripts share (src/budget/allowance.ts), with their KEYS/ARGV layout:
+ * `usage(i, now)` is budget i's current counter and the share of the previous window that still
+ * overlaps; `charge(i, units)` adds units to its current counter, expiring it after two windows.
+ */
+export const WINDOW_LUA = `local function usage(i, now)
+  local window = tonumber(ARGV[2 + 2 * i])
+  local current = tonumber(redis.call("GET", KEYS[2 * i - 1]) or "0")
+  local previous = tonumber(redis.call("GET", KEYS[2 * i]) or "0")
+  return current, math.floor((1 - (now % window) / window) * previous)
+end
+local function charge(i, units)
+  local total = redis.call("INCRBY", KEYS[2 * i - 1], units)
+  if total == units then
+    redis.call("PEXPIRE", KEYS[2 * i - 1], tonumber(ARGV[2 + 2 * i]) * 2 + 1000)
+  end
+  return total
+end
+`
+
+export const BUDGET_SCRIPT = `${WINDOW_LUA}local cost = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local n = #KEYS / 2
 local used = {}
 for i = 1, n do
   local limit = tonumber(ARGV[1 + 2 * i])
-  local window = tonumber(ARGV[2 + 2 * i])
-  local current = tonumber(redis.call("GET", KEYS[2 * i - 1]) or "0")
-  local previous = tonumber(redis.call("GET", KEYS[2 * i]) or "0")
-  previous = math.floor((1 - (now % window) / window) * previous)
+  local current, previous = usage(i, now)
   if previous + current + cost > limit then
     return {i, limit - previous - current}
   end
@@ -30,13 +47,7 @@ for i = 1, n do
 end
 local out = {0}
 for i = 1, n do
-  local limit = tonumber(ARGV[1 + 2 * i])
-  local window = tonumber(ARGV[2 + 2 * i])
-  local total = redis.call("INCRBY", KEYS[2 * i - 1], cost)
-  if total == cost then
-    redis.call("PEXPIRE", KEYS[2 * i - 1], window * 2 + 1000)
-  end
-  out[i + 1] = limit - (total + used[i])
+  out[i + 1] = tonumber(ARGV[1 + 2 * i]) - (charge(i, cost) + used[i])
 end
 return out
 `

@@ -107,7 +107,8 @@ export async function timedTrips(
     stack[u].faults
       .requests()
       .filter((r) => r.at >= sent && r.at + latencyMs[u] <= received && ours(r))
-      .map((r) => `${u} ${r.path}`),
+      // ZeroDB's paths without the project prefix, so a table row stays readable.
+      .map((r) => `${u} ${r.path.replace(/^\/v1\/public\/[^/]+\/database/, '')}`),
   )
   return { ms, reply, trips: paths.length, paths }
 }

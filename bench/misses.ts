@@ -124,7 +124,8 @@ export async function measureMisses(
   return { series, traces }
 }
 
-function missTraces(
+/** Also reads the edge hit's traces (bench/edge.ts): the same budgets, the same way. */
+export function missTraces(
   variant: string,
   traceIds: string[],
   seen: {

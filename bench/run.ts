@@ -6,6 +6,7 @@ import { startLocalStack } from '../local/stack.ts'
 import { type BundleReport, measureBundle } from './bundle.ts'
 import { measureCpuCost } from './cpu-cost.ts'
 import { profileHits } from './cpu-profile.ts'
+import { edgePlan, measureEdge } from './edge.ts'
 import { floorBounds, measureFloor } from './floor.ts'
 import { measureHeap } from './heap.ts'
 import { closeAgents, interleave, type Reply, sentTo, summarize, type Target, timed } from './measure.ts'
@@ -23,6 +24,7 @@ import {
   renderTable,
   round,
 } from './report.ts'
+import { rttOnly } from './rtt-run.ts'
 import { measureSimilar } from './similar.ts'
 import { measureStartup } from './startup.ts'
 import { measureThroughput } from './throughput.ts'
@@ -30,7 +32,7 @@ import { upstashRequestsPerHit } from './upstash-requests.ts'
 import { BENCH_VARS, NEW_NAMES_VARIANT, type RunningVariant, startBenchEnv } from './variants.ts'
 
 /**
- * `npm run bench [-- --quick] [-- --out file] [-- --misses]`: tracing overhead of the instrumented
+ * `npm run bench [-- --quick] [-- --out file] [-- --misses] [-- --rtt near|far]`: tracing overhead of the instrumented
  * Worker, side by side with the same Worker untraced. Progress goes to stderr; stdout gets the
  * table and, on its last line, the same figures as one JSON object (also written to --out).
  */
@@ -41,6 +43,8 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     // Only the miss-trace budgets (spans and bytes, both OTEL_SEMCONV_STABILITY_OPT_IN settings).
     misses: { type: 'boolean', default: false },
+    // Only the latency model of a location near to or far from the upstreams (bench/rtt-run.ts).
+    rtt: { type: 'string' },
   },
 })
 const quick = args.quick ?? false
@@ -292,6 +296,14 @@ async function main(): Promise<number> {
     details.missTraces = misses.traces.full ?? {}
     details.missTracesNewNames = misses.traces[NEW_NAMES_VARIANT.name]
 
+    // Issue 25: the edge variant's hits, self-contained in bench/edge.ts.
+    const edge = await measureEdge(env, edgePlan(quick), log)
+    for (const [key, s] of edge.series) {
+      details.latency[key] = { ...summarize(s.samples), rejected: s.rejected, firstProblem: s.firstProblem }
+    }
+    Object.assign(figures, edge.figures)
+    details.edge = edge.details
+
     log(`heap: ${PLAN.heapRequests} mixed hits and misses per variant, heap read through the inspector`)
     const heap = await measureHeap(
       env.stack,
@@ -438,7 +450,14 @@ function renderSelfTime(title: string, rows: Array<{ name: string; ms: number; s
   ].join('\n')
 }
 
-;(args.profile ? profileOnly() : args.misses ? missesOnly() : main()).then(
+;(args.rtt !== undefined
+  ? rttOnly(args.rtt, { quick, out: args.out, log })
+  : args.profile
+    ? profileOnly()
+    : args.misses
+      ? missesOnly()
+      : main()
+).then(
   (code) => process.exit(code),
   (err: unknown) => {
     log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)

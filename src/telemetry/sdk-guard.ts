@@ -7,7 +7,7 @@ import { WWMAA_PATCH } from '@microlabs/otel-cf-workers'
  * telemetry throws here, at start-up, instead of tracing with the unpatched SDK (which leaks a
  * trace per request and writes wrong request-span attributes). `tsc` fails on the import too.
  */
-export const EXPECTED_SDK_PATCH = 'wwmaa-2'
+export const EXPECTED_SDK_PATCH = 'wwmaa-3'
 
 export function checkSdkPatch(applied: unknown): void {
   if (applied === EXPECTED_SDK_PATCH) return

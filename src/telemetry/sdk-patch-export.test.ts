@@ -135,6 +135,6 @@ describe('the patch guard', () => {
 
   it('throws, saying what to run, when the SDK is unpatched or patched differently', () => {
     expect(() => checkSdkPatch(undefined)).toThrow(/not patched.*no patch.*npm ci/)
-    expect(() => checkSdkPatch('wwmaa-1')).toThrow(/found patch wwmaa-1, want/)
+    expect(() => checkSdkPatch('wwmaa-2')).toThrow(/found patch wwmaa-2, want wwmaa-3/)
   })
 })

@@ -24,6 +24,7 @@ import {
   renderTable,
   round,
 } from './report.ts'
+import { differenceByRound, formatRounds } from './rounds.ts'
 import { rttOnly } from './rtt-run.ts'
 import { measureSimilar } from './similar.ts'
 import { measureStartup } from './startup.ts'
@@ -45,6 +46,8 @@ const { values: args } = parseArgs({
     misses: { type: 'boolean', default: false },
     // Only the latency model of a location near to or far from the upstreams (bench/rtt-run.ts).
     rtt: { type: 'string' },
+    // Only the floor (floor_cpu_us and its rounds): the A/B of an SDK change in about a minute.
+    floor: { type: 'boolean', default: false },
   },
 })
 const quick = args.quick ?? false
@@ -56,9 +59,14 @@ const PLAN = quick
       warmup: 30,
       perTarget: 200,
       batch: 20,
-      tpRounds: 1,
-      tpSeconds: 2,
+      // Enough rounds for a median and a spread (bench/rounds.ts), short ones: CI checks the figures exist.
+      tpRounds: 3,
+      tpSeconds: 1,
       tpWarmup: 1,
+      floorRounds: 3,
+      floorSeconds: 1,
+      loopRounds: 5,
+      loopRequests: 400,
       misses: 6,
       missWarmup: 1,
       // A smoke check of the heap reading (CI): the reported figure comes from a full run (≥ 1 000).
@@ -73,9 +81,14 @@ const PLAN = quick
       warmup: 200,
       perTarget: 2000,
       batch: 20,
-      tpRounds: 4,
-      tpSeconds: 5,
+      // Interleaved rounds: the CPU figures of record are medians of per-round differences.
+      tpRounds: 8,
+      tpSeconds: 3,
       tpWarmup: 2,
+      floorRounds: 8,
+      floorSeconds: 2,
+      loopRounds: 30,
+      loopRequests: 2000,
       misses: 40,
       missWarmup: 2,
       heapWarmup: 400,
@@ -321,27 +334,25 @@ async function main(): Promise<number> {
     figures.overhead_full = p50('full.hit') / p50('bare.hit')
     figures.overhead_prod = p50('prod.hit') / p50('bare.hit')
     figures.throughput_ratio = (tp.get('full')?.rps ?? Number.NaN) / (tp.get('bare')?.rps ?? Number.NaN)
-    figures.miss_minus_critical_ms = p50('full.miss') - CRITICAL_PATH_MS
-    figures.hit_over_health = p50('full.hit') / p50('full.health')
+    // What tracing adds to a hit's and a miss's p50; the bare values are the harness's own cost.
+    figures.hit_traced_minus_bare_ms = p50('full.hit') - p50('bare.hit')
+    figures.miss_traced_minus_bare_ms = p50('full.miss') - p50('bare.miss')
     details.untraced = {
-      hit_over_health: round(p50('bare.hit') / p50('bare.health')),
+      hit_p50_ms: round(p50('bare.hit')),
+      miss_p50_ms: round(p50('bare.miss')),
       miss_minus_critical_ms: round(p50('bare.miss') - CRITICAL_PATH_MS),
     }
+    const cpuByRound = (key: string) => tp.get(key)?.cpuMsPerRequestByRound ?? []
+    const fullCpu = differenceByRound(cpuByRound('full'), cpuByRound('bare'), 1000)
+    const prodCpu = differenceByRound(cpuByRound('prod'), cpuByRound('bare'), 1000)
+    details.rounds = { tracing_cpu_us_per_hit: fullCpu, tracing_cpu_us_per_hit_prod: prodCpu }
+    figures.tracing_cpu_us_per_hit = fullCpu.median
+    figures.tracing_cpu_us_per_hit_prod = prodCpu.median
 
     log('floor: instrument() around a Worker that answers at once, against the same Worker bare')
-    const floor = await measureFloor(
-      {
-        warmup: PLAN.warmup,
-        perTarget: PLAN.perTarget,
-        batch: PLAN.batch,
-        cpuRounds: PLAN.cpuRounds,
-        cpuBatch: PLAN.cpuBatch,
-        connections: CONNECTIONS,
-        tpSeconds: PLAN.tpSeconds,
-        tpRounds: PLAN.tpRounds,
-      },
-      log,
-    )
+    const floor = await measureFloor(FLOOR_PLAN, log)
+    figures.floor_cpu_us = floor.inIsolate.floor.median
+    details.rounds = { ...details.rounds, floor_cpu_us: floor.inIsolate.floor }
     details.floor = {
       ...floor,
       bounds: floorBounds(floor, {
@@ -371,6 +382,39 @@ async function main(): Promise<number> {
   }
   log(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; results in ${outFile}`)
   return 0
+}
+
+/** The floor phase's plan: interleaved rounds of `floorSeconds` at CONNECTIONS connections. */
+const FLOOR_PLAN = {
+  warmup: PLAN.warmup,
+  perTarget: PLAN.perTarget,
+  batch: PLAN.batch,
+  cpuRounds: PLAN.cpuRounds,
+  cpuBatch: PLAN.cpuBatch,
+  connections: CONNECTIONS,
+  tpSeconds: PLAN.floorSeconds,
+  tpRounds: PLAN.floorRounds,
+  loopRounds: PLAN.loopRounds,
+  loopRequests: PLAN.loopRequests,
+}
+
+/** `--floor`: only the floor (floor_cpu_us over interleaved rounds); writes a file only with --out. */
+async function floorOnly(): Promise<number> {
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false'
+  // The A/B of an SDK change reads floor_cpu_us (in the isolate); the HTTP phases only look on.
+  const plan = { ...FLOOR_PLAN, warmup: 20, perTarget: 100, cpuRounds: 1, tpRounds: 1, tpSeconds: 1 }
+  const floor = await measureFloor(plan, log)
+  closeAgents()
+  const result = { date: new Date().toISOString(), machine: machine(cpuModel()), floor }
+  process.stdout.write(
+    `floor_cpu_us ${formatRounds(floor.inIsolate.floor, 1)}; waitUntil alone ${formatRounds(floor.inIsolate.wait, 1)}; ` +
+      `bare request in the isolate ${formatRounds(floor.inIsolate.bare, 1)}; one custom span ${formatRounds(floor.inIsolate.perSpan, 1)}\n` +
+      `over HTTP at 20 connections: instrumented − bare ${formatRounds(floor.cpuUsByRound.floor, 1)}, ` +
+      `bare ${round(floor.cpuUnderLoad.bare * 1000, 1)} µs/request; p50 difference ${round(floor.p50.delta, 3)} ms\n`,
+  )
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  if (args.out) writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`)
+  return Number.isFinite(floor.cpuUsByRound.floor.median) ? 0 : 1
 }
 
 /** Issue 23's budgets: spans and bytes of the default switch's miss traces, bytes of the new names'. */
@@ -456,7 +500,9 @@ function renderSelfTime(title: string, rows: Array<{ name: string; ms: number; s
     ? profileOnly()
     : args.misses
       ? missesOnly()
-      : main()
+      : args.floor
+        ? floorOnly()
+        : main()
 ).then(
   (code) => process.exit(code),
   (err: unknown) => {

@@ -33,6 +33,9 @@ export interface ThroughputResult {
   latencyP99: number
   /** Milliseconds of workerd CPU per accepted reply, over the measured slots (NaN off Linux). */
   cpuMsPerRequest: number
+  /** The same per round, in round order: per-round differences between variants (bench/rounds.ts). */
+  cpuMsPerRequestByRound: number[]
+  rpsByRound: number[]
 }
 
 export interface ThroughputOptions {
@@ -82,6 +85,8 @@ export async function measureThroughput(
         latencyP50: 0,
         latencyP99: 0,
         cpuMsPerRequest: 0,
+        cpuMsPerRequestByRound: [],
+        rpsByRound: [],
       },
     ]),
   )
@@ -93,9 +98,13 @@ export async function measureThroughput(
       const r = await run(target, connections, secondsPerSlot)
       // The slot's last exports (waitUntil, after the replies) belong to it, not to the next slot.
       await new Promise((resolve) => setTimeout(resolve, 150))
-      cpu.set(target.key, (cpu.get(target.key) ?? 0) + workerdCpuMs() - cpuBefore)
+      const slotCpu = workerdCpuMs() - cpuBefore
+      cpu.set(target.key, (cpu.get(target.key) ?? 0) + slotCpu)
       const t = totals.get(target.key)!
-      t.requests += r['2xx'] - r.mismatches
+      const accepted = r['2xx'] - r.mismatches
+      t.cpuMsPerRequestByRound.push(accepted > 0 ? slotCpu / accepted : Number.NaN)
+      t.rpsByRound.push(r.duration > 0 ? accepted / r.duration : Number.NaN)
+      t.requests += accepted
       t.seconds += r.duration
       t.slots += 1
       t.non2xx += r.non2xx

@@ -222,7 +222,7 @@ describe('a partial upsert-batch', () => {
       expect(upsert.status.code).toBe(2)
       expect(upsert.attributes).toMatchObject({
         'wwmaa.batch.failed': 1,
-        'service.peer.name': 'zerodb',
+        'server.service.name': 'zerodb',
         'error.type': 'partial_failure',
       })
       const rollback = one(spans, 'documents.rollback')

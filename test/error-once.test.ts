@@ -64,7 +64,7 @@ function expectRecordedOn(spans: FlatSpan[], name: string, type: string, upstrea
   const client = recorded[0]!
   expect(client.kind).toBe(CLIENT)
   expect(client.status.code).toBe(2)
-  expect(client.attributes).toMatchObject({ 'error.type': type, 'service.peer.name': upstream })
+  expect(client.attributes).toMatchObject({ 'error.type': type, 'server.service.name': upstream })
   expect(client.attributes['error.message']).toEqual(expect.any(String))
   const exception = client.events.find((e) => e.name === 'exception')
   expect(String(exception?.attributes['exception.stacktrace'])).toContain('UpstreamError')
@@ -127,7 +127,7 @@ describe('a failed document write is counted once', () => {
     expect(redis.kind).toBe(CLIENT)
     expect(redis.attributes).toMatchObject({
       'error.type': 'connection_error',
-      'service.peer.name': 'upstash',
+      'server.service.name': 'upstash',
     })
     const root = spans.find((s) => s.kind === SERVER)!
     expectPassedThrough(root, 'coordination_unavailable', 'upstash')

@@ -42,7 +42,7 @@ describe('model failure', () => {
     })
     const chat = one(spans, 'chat gpt-4o-mini')
     expect(chat.status.code).toBe(2)
-    expect(chat.attributes).toMatchObject({ 'service.peer.name': 'openai', 'error.type': '500' })
+    expect(chat.attributes).toMatchObject({ 'server.service.name': 'openai', 'error.type': '500' })
     expect(rootOf(spans).status.code).not.toBe(2)
 
     stack.openai.faults.clear()
@@ -64,7 +64,7 @@ describe('ZeroDB failures', () => {
     const client = one(spans, 'zerodb.vector_search')
     expect(client.status.code).toBe(2)
     expect(client.attributes).toMatchObject({
-      'service.peer.name': 'zerodb',
+      'server.service.name': 'zerodb',
       'error.type': '500',
       'http.request.resend_count': 2,
       'http.response.status_code': 500,
@@ -115,7 +115,7 @@ describe('ZeroDB failures', () => {
     expect(res.status).toBe(502)
     const spans = await traceOf(h, res)
     expect(one(spans, 'embeddings text-embedding-3-small').attributes).toMatchObject({
-      'service.peer.name': 'openai',
+      'server.service.name': 'openai',
       'error.type': '500',
     })
   })
@@ -152,7 +152,7 @@ describe('timeouts', () => {
     expect(((await res.json()) as ErrorBody).error.code).toBe('upstream_timeout')
     const spans = await traceOf(slow, res)
     expect(one(spans, 'zerodb.vector_search').attributes).toMatchObject({
-      'service.peer.name': 'zerodb',
+      'server.service.name': 'zerodb',
       'error.type': 'timeout',
     })
     expect(one(spans, 'zerodb.vector_search').attributes).not.toHaveProperty('http.request.resend_count')

@@ -28,7 +28,7 @@ export type ReleaseResult = { reason: 'released' } | { reason: 'error'; error: C
 
 export class CacheError extends Error {
   override name = 'CacheError'
-  /** The failed span's `service.peer.name`, and `wwmaa.error.upstream` above it. */
+  /** The failed span's `server.service.name`, and `wwmaa.error.upstream` above it. */
   readonly upstream = 'upstash'
   constructor(
     readonly operation: CacheOperation,

@@ -245,7 +245,7 @@ export class OpenAiClient {
       try {
         return await fn(span)
       } catch (error: unknown) {
-        // withSpan records it on this span: `error.type` from the failure, `service.peer.name`.
+        // withSpan records it on this span: `error.type` from the failure, `server.service.name`.
         const upstream = toUpstreamError(error, timeoutMs)
         addSpanAttributes({ [ATTR.httpStatus]: upstream.status }, span)
         throw upstream

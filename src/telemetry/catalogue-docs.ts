@@ -59,7 +59,7 @@ export const ATTR_DOCS: Record<keyof typeof ATTR, string> = {
   exceptionMessage: 'On the `exception` event of a failed span, with `exception.stacktrace`.',
   errorUpstream:
     'Step spans and the root above a failed call: which upstream failed (`zerodb`, `openai`, `upstash`). Was `error.upstream`.',
-  servicePeerName:
+  serverServiceName:
     'Failed client span: the upstream it called (`zerodb`, `openai`, `upstash`). Was `error.upstream`.',
   apiErrorCode:
     '`documents.*` refused as expected (404, 409, 422): the API error code (`not_found`, `document_exists`…). Was `http.response.status_code` on that INTERNAL span.',

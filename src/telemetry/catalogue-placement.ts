@@ -29,8 +29,8 @@ export interface Placement {
 
 const USER: Key[] = ['userId', 'userRole']
 // A span an error only passed through has `error.type` and which upstream failed; the span where it
-// happened also `error.message` (and, if it is a client span, `service.peer.name`).
-const FAILED: Key[] = ['errorType', 'errorMessage', 'errorUpstream', 'servicePeerName']
+// happened also `error.message` (and, if it is a client span, `server.service.name`).
+const FAILED: Key[] = ['errorType', 'errorMessage', 'errorUpstream', 'serverServiceName']
 const ROOT = '{METHOD} {route}'
 // Beside the current names while OTEL_SEMCONV_STABILITY_OPT_IN is `http/dup` (the default).
 const LEGACY_HTTP: Key[] = ['legacyHttpMethod', 'legacyHttpUrl', 'legacyHttpStatusCode']

@@ -131,7 +131,7 @@ const CONVENTION: Rename[] = [
   },
   {
     from: 'error.upstream',
-    to: ATTR.servicePeerName,
+    to: ATTR.serverServiceName,
     kind: 'attribute',
     note: 'On the failed CLIENT span; on the spans above it `wwmaa.error.upstream`.',
   },

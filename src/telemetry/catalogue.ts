@@ -61,7 +61,7 @@ const ATTR_GEN_AI_REQUEST_STREAM = 'gen_ai.request.stream'
 const ATTR_GEN_AI_RESPONSE_ID = 'gen_ai.response.id'
 const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = 'gen_ai.response.time_to_first_chunk'
 const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = 'gen_ai.embeddings.dimension.count'
-const ATTR_SERVICE_PEER_NAME = 'service.peer.name'
+const ATTR_SERVER_SERVICE_NAME = 'server.service.name'
 const ATTR_DB_RESPONSE_RETURNED_ROWS = 'db.response.returned_rows'
 // Deprecated by the conventions, but the tracing spec's ZeroDB names (emitted under `database/dup`).
 const ATTR_DB_SYSTEM = 'db.system'
@@ -193,7 +193,7 @@ export const ATTR = {
   /** Above a failed call (step spans, root): which upstream failed. Was `error.upstream`. */
   errorUpstream: 'wwmaa.error.upstream',
   /** A failed CLIENT span: the upstream it called (`zerodb`, `openai`, `upstash`). Was `error.upstream`. */
-  servicePeerName: ATTR_SERVICE_PEER_NAME,
+  serverServiceName: ATTR_SERVER_SERVICE_NAME,
   /** An INTERNAL `documents.*` span refused as expected (404, 409, 422): the API error code. */
   apiErrorCode: 'wwmaa.api.error_code',
   // Search steps

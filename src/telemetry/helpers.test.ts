@@ -108,13 +108,13 @@ describe('errors counted once', () => {
     expect(client?.attributes).toMatchObject({
       'error.type': '500',
       'error.message': 'zerodb: unexpected HTTP 500',
-      'service.peer.name': 'zerodb',
+      'server.service.name': 'zerodb',
     })
     expect(exceptions(step)).toHaveLength(0)
     expect(step?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'zerodb call failed: 500' })
     expect(step?.attributes).toMatchObject({ 'error.type': '500', 'wwmaa.error.upstream': 'zerodb' })
     expect(step?.attributes['error.message']).toBeUndefined()
-    expect(step?.attributes['service.peer.name']).toBeUndefined()
+    expect(step?.attributes['server.service.name']).toBeUndefined()
   })
 
   it('does not record an error again when a wrapper names it as its cause', async () => {

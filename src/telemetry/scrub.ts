@@ -17,11 +17,19 @@ import {
 export const REDACTED = '[REDACTED]'
 
 /**
- * Attributes otel-cf-workers puts on every request span that say nothing `url.full` does not:
- * dropping them keeps a search trace small on the wire (docs/benchmarks.md). `url.scheme` is kept:
- * the conventions require it on SERVER spans, and the SDK writes it right since patches/.
+ * Attributes otel-cf-workers puts on every request span that say nothing the trace does not
+ * already say: dropping them keeps a search trace small on the wire (docs/benchmarks.md).
+ * `network.protocol.name` repeats `url.full`; `cf.workers_version_metadata.*` (written when a
+ * Version Metadata binding exists) repeat `service.version` on the Resource (resource.ts).
+ * `url.scheme` is kept: the conventions require it on SERVER spans, and the SDK writes it right
+ * since patches/.
  */
-export const REDUNDANT_ATTRIBUTES = new Set(['network.protocol.name'])
+export const REDUNDANT_ATTRIBUTES = new Set([
+  'network.protocol.name',
+  'cf.workers_version_metadata.binding',
+  'cf.workers_version_metadata.id',
+  'cf.workers_version_metadata.tag',
+])
 
 export interface ScrubOptions {
   /** Exact secret values (API keys, tokens) configured for this Worker. */

@@ -56,7 +56,7 @@ function passedThrough(type: string, upstream: string | undefined): string {
  * Marks `span` as failed by `error`. Where the error happened (the first span to see it): status
  * ERROR with the message, `error.type`, `error.message` and the `exception` event with the stack.
  * On every span it then leaves: status ERROR with a short description and `error.type`, and no
- * second `exception` event. A failed CLIENT span names its peer (`service.peer.name`); a span above
+ * second `exception` event. A failed CLIENT span names its peer (`server.service.name`); a span above
  * it says which upstream failed (`wwmaa.error.upstream`).
  */
 export function setSpanError(error: unknown, span = trace.getActiveSpan(), type?: string): void {
@@ -65,7 +65,7 @@ export function setSpanError(error: unknown, span = trace.getActiveSpan(), type?
   const errorType = type ?? errorTypeOf(err)
   const upstream = upstreamOf(err)
   const attributes: Attributes = { [ATTR.errorType]: errorType }
-  if (upstream) attributes[isClient(span) ? ATTR.servicePeerName : ATTR.errorUpstream] = upstream
+  if (upstream) attributes[isClient(span) ? ATTR.serverServiceName : ATTR.errorUpstream] = upstream
   if (wasRecorded(error)) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: passedThrough(errorType, upstream) })
     span.setAttributes(attributes)

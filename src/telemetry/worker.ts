@@ -2,6 +2,7 @@ import { instrument } from '@microlabs/otel-cf-workers'
 import { trace } from '@opentelemetry/api'
 import type { Bindings } from '../env.ts'
 import { ATTR } from './catalogue.ts'
+import './sdk-guard.ts'
 import { resolveTraceConfig, telemetryState, tracingActive } from './trace-config.ts'
 import { noteRemoteContext } from './trace-trust.ts'
 
@@ -30,27 +31,14 @@ export function withTracing(fetch: FetchHandler): ExportedHandler<Bindings> {
   return { fetch: (request, env, ctx) => handlerFor(env)(request, env, ctx) }
 }
 
-/**
- * What otel-cf-workers is handed as env: nothing. On every request its handler runs
- * `versionAttributes(env)`, which probes each env entry with `isJSRPC`, a keyed read of a fresh
- * name (`"__some_property_that_will_never_exist" + Math.random()`). V8 internalizes each of those
- * names and the read's inline-cache feedback keeps them, so every request left about two strings
- * per env entry on the heap for the life of the isolate (~2 KB per request with this Worker's ~20
- * variables, tracing on, whatever the exporter). With no entries there is nothing to probe. The
- * SDK gets nothing else from env here: the config function closes over the real one, and the app
- * is given the real one too. (It would also read the Version Metadata binding for
- * `cf.workers_version_metadata.*` on every span; `service.version` on the Resource carries it
- * instead, read from the real env once per isolate: src/telemetry/resource.ts.)
- */
-const SDK_ENV: Readonly<Record<string, never>> = Object.freeze({})
-
 function tracedHandler(fetch: FetchHandler, env: Bindings): FetchHandler {
-  const traced = instrument<Record<string, never>, unknown, unknown>(
+  const traced = instrument<Bindings, unknown, unknown>(
     {
-      // The app gets the real env, not otel-cf-workers' per-request Proxy of SDK_ENV: config memos
-      // hit by identity, and the Proxy only adds spans for binding objects (KV, D1, queues,
-      // services), which this Worker does not use. The ExecutionContext stays the proxied one,
-      // which is how export waits for waitUntil work. The request is the real one behind the view.
+      // The app gets the real env, not otel-cf-workers' Proxy of it: config memos hit by identity,
+      // and the Proxy only adds spans for binding objects (KV, D1, queues, services), which this
+      // Worker does not use. (The patched SDK scans env for Version Metadata once per env object,
+      // not per request: patches/.) The ExecutionContext stays the proxied one, which is how
+      // export waits for waitUntil work. The request is the real one behind the view.
       fetch: (view, _sdkEnv, ctx) => {
         const request = requestOf(view)
         // The request span is active now: link a caller's context it did not continue.
@@ -68,7 +56,7 @@ function tracedHandler(fetch: FetchHandler, env: Bindings): FetchHandler {
   const tracedFetch = traced.fetch
   if (!tracedFetch) throw new Error('instrument() returned no fetch handler')
   return (request, _env, ctx) =>
-    tracedFetch(new RequestView(request) as unknown as Parameters<typeof tracedFetch>[0], SDK_ENV, ctx)
+    tracedFetch(new RequestView(request) as unknown as Parameters<typeof tracedFetch>[0], env, ctx)
 }
 
 /**

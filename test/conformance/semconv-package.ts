@@ -10,7 +10,7 @@ import * as incubating from '@opentelemetry/semantic-conventions/incubating'
  */
 
 /** The version these rules were reviewed against. A different install fails the suite on purpose. */
-export const PINNED_SEMCONV_VERSION = '1.44.0'
+export const PINNED_SEMCONV_VERSION = '1.45.0'
 
 const require = createRequire(import.meta.url)
 // The package's `exports` map has no `./package.json`: go up from its entry point (dist/index.cjs).

@@ -18,7 +18,7 @@ export const CLOCK_TOLERANCE_S = 30
 
 const keys = new Map<string, Uint8Array>()
 
-export function keyFor(secret: string): Uint8Array {
+function keyFor(secret: string): Uint8Array {
   let key = keys.get(secret)
   if (!key) {
     key = new TextEncoder().encode(secret)
@@ -34,31 +34,10 @@ export const accessTokens: TokenFamily = {
 }
 
 export async function verifyAccessToken(token: string, policy: JwtPolicy): Promise<UserContext> {
-  let payload: JWTPayload
-  try {
-    // Pinning the algorithm list is what rejects `alg: none` and key-confusion tokens.
-    ;({ payload } = await jwtVerify(token, keyFor(policy.secret), {
-      algorithms: ['HS256'],
-      clockTolerance: CLOCK_TOLERANCE_S,
-      requiredClaims: ['exp'],
-      issuer: policy.issuers,
-      audience: policy.audiences,
-    }))
-  } catch (error: unknown) {
-    throw rejection(error)
-  }
-  checkLifetime(payload, policy.maxTtlSeconds)
-  // Required, not only checked when present: a token another service signed with a shared secret
-  // (an id token, a refresh token, a token with no type at all) is not an access token for this API.
-  if (payload.type !== ACCESS_TOKEN_TYPE) {
-    const type = payload.type === undefined ? undefined : quoteClaim(payload.type)
-    throw new TokenRejected(
-      'wrong_type',
-      type
-        ? `Token type ${type} is not an access token`
-        : 'Token is not an access token (type must be "access")',
-    )
-  }
+  const payload = await verifySignedAccess(token, policy, {
+    issuer: policy.issuers,
+    audience: policy.audiences,
+  })
   if (typeof payload.sub !== 'string' || payload.sub === '')
     throw new TokenRejected('no_subject', 'Token has no subject')
   // Stricter than a default: a token that names no role was not issued for this API's roles.
@@ -74,12 +53,49 @@ export async function verifyAccessToken(token: string, policy: JwtPolicy): Promi
 }
 
 /**
+ * What every token family shares (src/auth/original-login.ts too): the HS256 signature under
+ * JWT_SECRET, a required `exp` within JWT_MAX_TTL_SECONDS, and `type: "access"`. `claims` adds the
+ * family's own `iss`/`aud` demands. The payload, or TokenRejected.
+ */
+export async function verifySignedAccess(
+  token: string,
+  policy: JwtPolicy,
+  claims: { issuer?: string[]; audience?: string[] } = {},
+): Promise<JWTPayload> {
+  let payload: JWTPayload
+  try {
+    // Pinning the algorithm list is what rejects `alg: none` and key-confusion tokens.
+    ;({ payload } = await jwtVerify(token, keyFor(policy.secret), {
+      algorithms: ['HS256'],
+      clockTolerance: CLOCK_TOLERANCE_S,
+      requiredClaims: ['exp'],
+      ...claims,
+    }))
+  } catch (error: unknown) {
+    throw rejection(error)
+  }
+  checkLifetime(payload, policy.maxTtlSeconds)
+  // Required, not only checked when present: a token another service signed with a shared secret
+  // (an id token, a refresh token, a token with no type at all) is not an access token for this API.
+  if (payload.type !== ACCESS_TOKEN_TYPE) {
+    const type = quoteClaim(payload.type)
+    throw new TokenRejected(
+      'wrong_type',
+      type
+        ? `Token type ${type} is not an access token`
+        : 'Token is not an access token (type must be "access")',
+    )
+  }
+  return payload
+}
+
+/**
  * The cap holds against both clocks: `exp` no further than maxTtl from now, so a token minted
  * without `iat` (or with an old one) cannot outlive it, and no further than maxTtl from `iat`, so
  * a long-lived token is refused from its first use, not only until it has aged into the window.
  * jose's `maxTokenAge` measures now − iat instead, which bounds neither when `iat` is absent.
  */
-export function checkLifetime(payload: JWTPayload, maxTtlSeconds: number): void {
+function checkLifetime(payload: JWTPayload, maxTtlSeconds: number): void {
   const now = Math.floor(Date.now() / 1000)
   // jose has checked that exp (required) and iat (when present) are numbers.
   const exp = payload.exp as number
@@ -94,7 +110,7 @@ export function checkLifetime(payload: JWTPayload, maxTtlSeconds: number): void 
   }
 }
 
-export function rejection(error: unknown): TokenRejected {
+function rejection(error: unknown): TokenRejected {
   if (error instanceof errors.JWTExpired)
     return new TokenRejected('expired', 'Token has expired', { cause: error })
   if (error instanceof errors.JWTClaimValidationFailed) {

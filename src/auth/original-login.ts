@@ -1,7 +1,6 @@
-import { type JWTPayload, jwtVerify } from 'jose'
 import type { JwtPolicy } from '../config.ts'
 import type { UserContext } from '../telemetry/helpers.ts'
-import { ACCESS_TOKEN_TYPE, CLOCK_TOLERANCE_S, checkLifetime, keyFor, rejection } from './access-token.ts'
+import { verifySignedAccess } from './access-token.ts'
 import type { Role } from './roles.ts'
 import { quoteClaim, type TokenFamily, TokenRejected } from './token-family.ts'
 
@@ -53,26 +52,8 @@ export const originalLoginTokens: TokenFamily = {
 }
 
 export async function verifyOriginalLoginToken(token: string, policy: JwtPolicy): Promise<UserContext> {
-  let payload: JWTPayload
-  try {
-    ;({ payload } = await jwtVerify(token, keyFor(policy.secret), {
-      algorithms: ['HS256'],
-      clockTolerance: CLOCK_TOLERANCE_S,
-      requiredClaims: ['exp'],
-    }))
-  } catch (error: unknown) {
-    throw rejection(error)
-  }
-  checkLifetime(payload, policy.maxTtlSeconds)
-  if (payload.type !== ACCESS_TOKEN_TYPE) {
-    const type = quoteClaim(payload.type)
-    throw new TokenRejected(
-      'wrong_type',
-      type
-        ? `Token type ${type} is not an access token`
-        : 'Token is not an access token (type must be "access")',
-    )
-  }
+  // The same signature, lifetime and type rules as the project's tokens; no iss/aud demanded.
+  const payload = await verifySignedAccess(token, policy)
   const userId = payload.user_id
   if (typeof userId !== 'string' || userId === '')
     throw new TokenRejected('no_subject', 'Token has no user_id')

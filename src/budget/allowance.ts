@@ -125,8 +125,13 @@ export class LocalAllowance {
 
   /** Units held for `budgets` (tests, the bench). */
   held(budgets: readonly Budget[], now = Date.now()): number {
+    return this.block(budgets, now)?.units ?? 0
+  }
+
+  /** The live block for `budgets` (units and when it expires), if any. */
+  block(budgets: readonly Budget[], now = Date.now()): Readonly<Block> | undefined {
     const block = this.blocks.get(blockKey(budgets))
-    return block && now < block.expiresAt ? block.units : 0
+    return block && now < block.expiresAt ? block : undefined
   }
 }
 

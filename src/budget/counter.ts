@@ -1,4 +1,4 @@
-import type { PipelineReply, ScriptCall } from '../clients/cache.ts'
+import type { PipelineReply, ScriptAndGet, ScriptCall } from '../clients/cache.ts'
 import type { Budget } from './policy.ts'
 
 /**
@@ -137,4 +137,14 @@ export function counterResult(reply: PipelineReply, call: BudgetCall): CounterRe
   if (refusedBy !== 0 || rest.length !== call.budgets.length) return { reason: 'malformed' }
   const standings = rest.map((remaining, i) => standing(i, remaining)).filter((s) => s !== undefined)
   return { reason: 'charged', standings }
+}
+
+/** A budget script sent alone (ratings, deep health): its result, or why Upstash gave none. */
+export function scriptCounterResult(
+  reply: ScriptAndGet,
+  call: BudgetCall,
+): CounterResult | { reason: 'error'; failure: string } {
+  return reply.reason === 'error'
+    ? { reason: 'error', failure: reply.error.failure }
+    : counterResult(reply.script, call)
 }

@@ -40,8 +40,8 @@ export async function edgeLookup(run: SearchRun, key: string, options: SearchOpt
   const spent = allowance.spend(budgets, cost)
   if (spent.reason === 'none') return { reason: 'pass' }
   if (spent.refill) run.background(() => drawBlock(run, budgets))
-  const held = allowance.held(budgets)
-  const expiresAt = allowance.drawCall(budgets).expiresAt
+  // Spent from it just now, so the block is live: what is left here, and when it expires.
+  const { units: held, expiresAt } = allowance.block(budgets) ?? { units: 0, expiresAt: Date.now() }
   await step('search.rate_limit', run, { [ATTR.rateLimitKeyType]: keyTypeOf(run.caller) }, async (span) => {
     span.setAttributes({
       [ATTR.rateLimitAllowed]: true,

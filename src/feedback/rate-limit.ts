@@ -1,5 +1,5 @@
 import { COST } from '../budget/costs.ts'
-import { budgetCall, counterResult } from '../budget/counter.ts'
+import { budgetCall, scriptCounterResult } from '../budget/counter.ts'
 import { type BudgetOutcome, budgetOutcome, throwIfDenied } from '../budget/outcome.ts'
 import { budgetsFor } from '../budget/policy.ts'
 import { keyTypeOf } from '../caller/caller.ts'
@@ -21,10 +21,7 @@ export async function limitFeedback(run: FeedbackRun): Promise<BudgetOutcome> {
     async (span) => {
       addUserContext(run.user, span)
       const reply = await run.deps.cache.scriptAndGet('feedback_limit', call.script, [])
-      const result =
-        reply.reason === 'error'
-          ? { reason: 'error' as const, failure: reply.error.failure }
-          : counterResult(reply.script, call)
+      const result = scriptCounterResult(reply, call)
       return budgetOutcome(span, call, result)
     },
   )

@@ -1,15 +1,13 @@
 import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api'
 import type { Context } from 'hono'
 import { COST } from '../budget/costs.ts'
-import { budgetCall, counterResult } from '../budget/counter.ts'
+import { budgetCall, scriptCounterResult } from '../budget/counter.ts'
 import { budgetOutcome, throwIfDenied } from '../budget/outcome.ts'
 import { budgetsFor } from '../budget/policy.ts'
 import { requestCaller } from '../caller/context.ts'
-import { CacheClient } from '../clients/cache.ts'
 import type { ResolvedAppConfig } from '../config.ts'
 import type { AppEnv } from '../env.ts'
-
-const clients = new WeakMap<ResolvedAppConfig, CacheClient>()
+import { searchDeps } from '../search/deps.ts'
 
 /**
  * `/health?deep=1` probes three upstreams (OpenAI with the production key among them), so each
@@ -19,16 +17,9 @@ const clients = new WeakMap<ResolvedAppConfig, CacheClient>()
  */
 export async function limitDeepHealth(c: Context<AppEnv>, config: ResolvedAppConfig): Promise<void> {
   const call = budgetCall(budgetsFor('health', requestCaller(c), config), COST.deepHealth)
-  let cache = clients.get(config)
-  if (!cache) {
-    cache = new CacheClient({ ...config.cache, timeoutMs: config.health.probeTimeoutMs })
-    clients.set(config, cache)
-  }
-  const reply = await cache.scriptAndGet('health_limit', call.script, [])
-  const result =
-    reply.reason === 'error'
-      ? { reason: 'error' as const, failure: reply.error.failure }
-      : counterResult(reply.script, call)
+  // The search clients' Upstash client: budgets fail open after CACHE_TIMEOUT_MS everywhere.
+  const reply = await searchDeps(c.get('config')).cache.scriptAndGet('health_limit', call.script, [])
+  const result = scriptCounterResult(reply, call)
   // Tracing off: a span that records nothing, and the budget still holds.
   const span = c.get('rootSpan') ?? trace.getActiveSpan() ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
   const outcome = budgetOutcome(span, call, result)
